@@ -1,0 +1,1 @@
+//! Compiled-in handlers.

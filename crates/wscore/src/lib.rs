@@ -1,0 +1,16 @@
+//! The WebSocket protocol core of mod_rswebsocket.
+//!
+//! Knows WebSocket and nothing of Apache: handshakes, frame codecs, the
+//! message stream, the handler API and dispatch. No `unsafe`, no I/O of its
+//! own beyond the [`transport::Transport`] trait the embedding server
+//! implements.
+#![forbid(unsafe_code)]
+
+pub mod close;
+pub mod dispatch;
+pub mod frame;
+pub mod handler_file;
+pub mod handshake;
+pub mod mask;
+pub mod protocol;
+pub mod utf8;
