@@ -13,4 +13,5 @@ pub mod handler_file;
 pub mod handshake;
 pub mod mask;
 pub mod protocol;
+pub mod settings;
 pub mod utf8;
