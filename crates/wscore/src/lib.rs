@@ -7,6 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod close;
+pub mod error;
+pub mod handler;
+pub mod run;
+pub mod sender;
+pub mod transport;
+pub mod websocket;
 pub mod dispatch;
 pub mod frame;
 pub mod handler_file;

@@ -1,0 +1,230 @@
+//! Sending to a connection from other threads (broadcast, server push): the
+//! counterpart of mod_pywebsocket's MessageSender. Other threads never touch
+//! the connection; they queue, and wake the connection's own thread, which
+//! writes while it waits for input.
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::protocol::Message;
+
+/// Messages a connection may have waiting before `send` reports
+/// [`QueueError::Full`]: a peer that does not read cannot grow memory unbounded.
+pub const QUEUE_CAPACITY: usize = 1024;
+
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Message),
+    Ping(Vec<u8>),
+    Close(u16, String),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum QueueError {
+    /// The connection has ended; nothing more will be sent.
+    Closed,
+    /// [`QUEUE_CAPACITY`] items are already waiting.
+    Full,
+}
+
+impl std::fmt::Display for QueueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QueueError::Closed => "the WebSocket connection is closed",
+            QueueError::Full => "the WebSocket connection's send queue is full",
+        })
+    }
+}
+
+impl std::error::Error for QueueError {}
+
+struct Shared {
+    queue: Mutex<VecDeque<Outgoing>>,
+    closed: AtomicBool,
+    wake_writer: UnixStream,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, VecDeque<Outgoing>> {
+        // A panic while holding the lock cannot leave the deque inconsistent.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A cloneable handle other threads use to send to one connection.
+#[derive(Clone)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+impl Sender {
+    pub fn send_text(&self, text: impl Into<String>) -> Result<(), QueueError> {
+        self.push(Outgoing::Message(Message::Text(text.into())))
+    }
+
+    pub fn send_binary(&self, data: impl Into<Vec<u8>>) -> Result<(), QueueError> {
+        self.push(Outgoing::Message(Message::Binary(data.into())))
+    }
+
+    pub fn send(&self, message: Message) -> Result<(), QueueError> {
+        self.push(Outgoing::Message(message))
+    }
+
+    pub fn send_ping(&self, payload: impl Into<Vec<u8>>) -> Result<(), QueueError> {
+        self.push(Outgoing::Ping(payload.into()))
+    }
+
+    /// Asks the connection to close with this code and reason.
+    pub fn close(&self, code: u16, reason: impl Into<String>) -> Result<(), QueueError> {
+        self.push(Outgoing::Close(code, reason.into()))
+    }
+
+    /// False once the connection has ended.
+    pub fn is_open(&self) -> bool {
+        !self.shared.closed.load(Ordering::Acquire)
+    }
+
+    fn push(&self, item: Outgoing) -> Result<(), QueueError> {
+        if !self.is_open() {
+            return Err(QueueError::Closed);
+        }
+        let was_empty = {
+            let mut queue = self.shared.queue();
+            if queue.len() >= QUEUE_CAPACITY {
+                return Err(QueueError::Full);
+            }
+            queue.push_back(item);
+            queue.len() == 1
+        };
+        if was_empty {
+            // One pending byte is enough to wake the reader; if the pipe is
+            // full a wake-up is already pending, so WouldBlock is fine.
+            let _ = (&self.shared.wake_writer).write(&[1]);
+        }
+        Ok(())
+    }
+}
+
+/// The connection thread's side: the wake-up to wait on and the queue to drain.
+pub struct Inbox {
+    shared: Arc<Shared>,
+    wakeup: Wakeup,
+}
+
+/// The readable end of the wake-up channel; the transport polls its fd.
+pub struct Wakeup {
+    reader: UnixStream,
+}
+
+impl Wakeup {
+    pub fn fd(&self) -> RawFd {
+        self.reader.as_raw_fd()
+    }
+
+    fn drain(&self) {
+        let mut sink = [0u8; 64];
+        while matches!((&self.reader).read(&mut sink), Ok(n) if n > 0) {}
+    }
+}
+
+impl Inbox {
+    pub fn new() -> io::Result<Inbox> {
+        let (reader, writer) = UnixStream::pair()?;
+        reader.set_nonblocking(true)?;
+        writer.set_nonblocking(true)?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(VecDeque::new()),
+            closed: AtomicBool::new(false),
+            wake_writer: writer,
+        });
+        Ok(Inbox {
+            shared,
+            wakeup: Wakeup { reader },
+        })
+    }
+
+    pub fn sender(&self) -> Sender {
+        Sender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    pub fn wakeup(&self) -> &Wakeup {
+        &self.wakeup
+    }
+
+    /// Takes everything queued so far, oldest first.
+    pub fn take_all(&self) -> VecDeque<Outgoing> {
+        self.wakeup.drain();
+        std::mem::take(&mut *self.shared.queue())
+    }
+
+    /// Refuses further sends; called when the connection ends.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.queue().clear();
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_items_come_out_in_order_from_any_thread() {
+        let inbox = Inbox::new().unwrap();
+        let sender = inbox.sender();
+        let worker = std::thread::spawn(move || {
+            for i in 0..100 {
+                sender.send_text(format!("{i}")).unwrap();
+            }
+        });
+        worker.join().unwrap();
+        let texts: Vec<String> = inbox
+            .take_all()
+            .into_iter()
+            .map(|item| match item {
+                Outgoing::Message(Message::Text(t)) => t,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(texts, (0..100).map(|i| i.to_string()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_send_makes_the_wakeup_readable_and_draining_clears_it() {
+        let inbox = Inbox::new().unwrap();
+        let mut probe = [0u8; 1];
+        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "readable before any send");
+        inbox.sender().send_ping(b"x".to_vec()).unwrap();
+        inbox.sender().send_ping(b"y".to_vec()).unwrap();
+        assert_eq!(inbox.take_all().len(), 2);
+        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "drained twice?");
+        inbox.sender().send_ping(b"z".to_vec()).unwrap();
+        assert_eq!((&inbox.wakeup.reader).read(&mut probe).unwrap(), 1, "no wake byte");
+        assert_eq!(inbox.take_all().len(), 1);
+        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "still readable after drain");
+    }
+
+    #[test]
+    fn full_and_closed_queues_refuse() {
+        let inbox = Inbox::new().unwrap();
+        let sender = inbox.sender();
+        for _ in 0..QUEUE_CAPACITY {
+            sender.send_binary(vec![0u8]).unwrap();
+        }
+        assert_eq!(sender.send_binary(vec![0u8]), Err(QueueError::Full));
+        drop(inbox);
+        assert!(!sender.is_open());
+        assert_eq!(sender.send_text("late"), Err(QueueError::Closed));
+    }
+}

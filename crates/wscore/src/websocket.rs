@@ -1,0 +1,277 @@
+//! The live connection a handler's `transfer_data` works with: blocking
+//! receive and send on top of the sans-IO [`Protocol`], with pings answered,
+//! the closing handshake done, and messages from other threads' [`Sender`]s
+//! written while it waits for input.
+use std::time::{Duration, Instant};
+
+use crate::close::{codes, CloseFrame};
+use crate::error::WsError;
+use crate::handler::{Handler, HandshakeRequest};
+use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig};
+use crate::sender::{Inbox, Outgoing, Sender};
+use crate::transport::{Input, Transport, Wait};
+
+/// Bytes read from the transport at a time.
+const READ_CHUNK: usize = 16 * 1024;
+/// How long a server-initiated close waits for the peer's answer before the
+/// server drops the TCP connection anyway.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// Counters for the access log and debug lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub messages_in: u64,
+    pub messages_out: u64,
+}
+
+pub struct WebSocket<'t> {
+    transport: &'t mut dyn Transport,
+    handler: &'t dyn Handler,
+    protocol: Protocol,
+    inbox: Inbox,
+    read_buf: Vec<u8>,
+    request: HandshakeRequest,
+    /// The code we sent in our close frame, once sent.
+    close_sent: Option<u16>,
+    stats: Stats,
+}
+
+impl<'t> WebSocket<'t> {
+    pub fn new(
+        transport: &'t mut dyn Transport,
+        handler: &'t dyn Handler,
+        request: HandshakeRequest,
+        config: ProtocolConfig,
+    ) -> Result<WebSocket<'t>, WsError> {
+        Ok(WebSocket {
+            transport,
+            handler,
+            protocol: Protocol::new(config),
+            inbox: Inbox::new()?,
+            read_buf: vec![0; READ_CHUNK],
+            request,
+            close_sent: None,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The handshake this connection was opened with (resource, origin,
+    /// chosen subprotocol, options...).
+    pub fn request(&self) -> &HandshakeRequest {
+        &self.request
+    }
+
+    /// A handle other threads can use to send to this connection.
+    pub fn sender(&self) -> Sender {
+        self.inbox.sender()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The next message, or `None` once the client has closed (the closing
+    /// handshake is then already answered).
+    pub fn receive_message(&mut self) -> Result<Option<Message>, WsError> {
+        loop {
+            if self.protocol.close_received() {
+                return Ok(None);
+            }
+            match self.next_event(None)? {
+                Event::Message(message) => {
+                    self.stats.messages_in += 1;
+                    return Ok(Some(message));
+                }
+                Event::Close(frame) => {
+                    self.answer_peer_close(frame.as_ref())?;
+                    return Ok(None);
+                }
+                Event::Ping(_) | Event::Pong(_) => {}
+            }
+        }
+    }
+
+    pub fn send_text(&mut self, text: &str) -> Result<(), WsError> {
+        self.send_data(DataKind::Text, text.as_bytes())
+    }
+
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), WsError> {
+        self.send_data(DataKind::Binary, data)
+    }
+
+    pub fn send_message(&mut self, message: &Message) -> Result<(), WsError> {
+        match message {
+            Message::Text(text) => self.send_text(text),
+            Message::Binary(data) => self.send_binary(data),
+        }
+    }
+
+    /// One fragment of a message; the first decides text or binary, the
+    /// last has `fin` set. Nothing else may be sent in between but pings.
+    pub fn send_fragment(&mut self, kind: DataKind, data: &[u8], fin: bool) -> Result<(), WsError> {
+        self.protocol.send_fragment(kind, data, fin)?;
+        if fin {
+            self.stats.messages_out += 1;
+        }
+        self.flush()
+    }
+
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), WsError> {
+        self.protocol.send_ping(payload)?;
+        self.flush()
+    }
+
+    /// Starts the closing handshake and waits (up to [`CLOSE_WAIT`]) for
+    /// the client's answer; messages arriving meanwhile are discarded.
+    /// Closing twice is harmless.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
+        if self.close_sent.is_none() && !self.protocol.is_failed() {
+            self.protocol.send_close(Some((code, reason)))?;
+            self.close_sent = Some(code);
+            self.flush()?;
+        }
+        let deadline = Instant::now() + CLOSE_WAIT;
+        while !self.protocol.close_received() && !self.protocol.is_failed() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(WsError::TimedOut);
+            }
+            self.next_event(Some(left))?;
+        }
+        Ok(())
+    }
+
+    /// The client's close code, once it has closed (`None` if its close
+    /// frame carried no code).
+    pub fn close_code(&self) -> Option<u16> {
+        self.protocol.peer_close().map(|c| c.code)
+    }
+
+    pub fn close_reason(&self) -> Option<&str> {
+        self.protocol.peer_close().map(|c| c.reason.as_str())
+    }
+
+    /// True once the client's close frame has arrived.
+    pub fn close_received(&self) -> bool {
+        self.protocol.close_received()
+    }
+
+    /// The code of the close frame this side sent, if any.
+    pub fn close_sent(&self) -> Option<u16> {
+        self.close_sent
+    }
+
+    /// Sends the close a failed handler owes the client, unless one went out.
+    pub(crate) fn finish(&mut self, code: u16, reason: &str) {
+        if self.protocol.close_received() || self.protocol.is_failed() {
+            // Answered already (or failed: RFC 6455 §7.1.7 says stop processing).
+            return;
+        }
+        let _ = self.close(code, reason);
+    }
+
+    fn send_data(&mut self, kind: DataKind, data: &[u8]) -> Result<(), WsError> {
+        self.protocol.send_message(kind, data)?;
+        self.stats.messages_out += 1;
+        self.flush()
+    }
+
+    /// The next protocol event, reading as needed; `timeout` bounds each wait.
+    fn next_event(&mut self, timeout: Option<Duration>) -> Result<Event, WsError> {
+        loop {
+            match self.protocol.poll_event() {
+                Ok(Some(event)) => {
+                    if matches!(event, Event::Ping(_)) {
+                        self.flush()?; // the pong is queued
+                    }
+                    return Ok(event);
+                }
+                Ok(None) => self.fill(timeout)?,
+                Err(error) => {
+                    // The protocol queued a close carrying the error's code.
+                    self.close_sent.get_or_insert(error.code);
+                    let _ = self.flush();
+                    return Err(WsError::Protocol(error));
+                }
+            }
+        }
+    }
+
+    fn answer_peer_close(&mut self, frame: Option<&CloseFrame>) -> Result<(), WsError> {
+        if self.close_sent.is_some() {
+            return Ok(()); // the peer answered our close
+        }
+        let (code, reason) = self.handler.passive_closing_handshake(frame);
+        self.protocol.send_close(Some((code, &reason)))?;
+        self.close_sent = Some(code);
+        self.flush()
+    }
+
+    /// Reads more input, writing whatever other threads queued meanwhile.
+    fn fill(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
+        loop {
+            self.write_queued()?;
+            let wait = Wait {
+                wakeup: Some(self.inbox.wakeup()),
+                timeout,
+            };
+            match self.transport.read(&mut self.read_buf, wait)? {
+                Input::Data(n) => {
+                    self.protocol.feed(&self.read_buf[..n]);
+                    return Ok(());
+                }
+                Input::Woken => continue,
+                Input::Eof => {
+                    self.inbox.close();
+                    return Err(WsError::ConnectionLost);
+                }
+                Input::TimedOut => return Err(WsError::TimedOut),
+                Input::Stopping => {
+                    if self.close_sent.is_none() {
+                        let _ = self.protocol.send_close(Some((codes::GOING_AWAY, "server stopping")));
+                        self.close_sent = Some(codes::GOING_AWAY);
+                        let _ = self.flush();
+                    }
+                    return Err(WsError::ServerStopping);
+                }
+            }
+        }
+    }
+
+    fn write_queued(&mut self) -> Result<(), WsError> {
+        for item in self.inbox.take_all() {
+            match item {
+                Outgoing::Message(message) => self.send_message(&message)?,
+                Outgoing::Ping(payload) => self.send_ping(&payload)?,
+                Outgoing::Close(code, reason) if self.close_sent.is_none() => {
+                    self.protocol.send_close(Some((code, &reason)))?;
+                    self.close_sent = Some(code);
+                    self.flush()?;
+                }
+                Outgoing::Close(..) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes everything the protocol has queued, in one write when possible.
+    fn flush(&mut self) -> Result<(), WsError> {
+        let pending = self.protocol.output();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let n = pending.len();
+        let result = self.transport.write_all(pending);
+        self.protocol.consume_output(n);
+        if result.is_err() {
+            self.inbox.close();
+        }
+        result.map_err(WsError::Io)
+    }
+}
+
+impl Drop for WebSocket<'_> {
+    fn drop(&mut self) {
+        self.inbox.close();
+    }
+}
