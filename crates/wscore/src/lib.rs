@@ -7,17 +7,19 @@
 #![forbid(unsafe_code)]
 
 pub mod close;
-pub mod error;
-pub mod handler;
-pub mod run;
-pub mod sender;
-pub mod transport;
-pub mod websocket;
 pub mod dispatch;
+pub mod error;
 pub mod frame;
+pub mod handler;
 pub mod handler_file;
 pub mod handshake;
 pub mod mask;
 pub mod protocol;
+pub mod run;
+pub mod sender;
 pub mod settings;
+#[cfg(test)]
+pub(crate) mod testing;
+pub mod transport;
 pub mod utf8;
+pub mod websocket;

@@ -228,7 +228,9 @@ impl<'t> WebSocket<'t> {
                 Input::TimedOut => return Err(WsError::TimedOut),
                 Input::Stopping => {
                     if self.close_sent.is_none() {
-                        let _ = self.protocol.send_close(Some((codes::GOING_AWAY, "server stopping")));
+                        let _ = self
+                            .protocol
+                            .send_close(Some((codes::GOING_AWAY, "server stopping")));
                         self.close_sent = Some(codes::GOING_AWAY);
                         let _ = self.flush();
                     }
@@ -275,3 +277,7 @@ impl Drop for WebSocket<'_> {
         self.inbox.close();
     }
 }
+
+#[cfg(test)]
+#[path = "websocket_tests.rs"]
+mod tests;

@@ -1,0 +1,75 @@
+//! An in-memory transport for unit tests: scripted input, captured output.
+use std::collections::VecDeque;
+use std::io;
+
+use crate::transport::{Input, Transport, Wait};
+
+#[derive(Default)]
+pub struct MemoryTransport {
+    /// Each entry is returned by one read (split if the buffer is smaller).
+    pub input: VecDeque<Vec<u8>>,
+    pub output: Vec<u8>,
+    pub writes: usize,
+    /// What a read returns once `input` is empty.
+    pub at_end: Option<Input>,
+}
+
+impl MemoryTransport {
+    pub fn with_input(chunks: &[&[u8]]) -> MemoryTransport {
+        MemoryTransport {
+            input: chunks.iter().map(|c| c.to_vec()).collect(),
+            ..Default::default()
+        }
+    }
+}
+
+impl Transport for MemoryTransport {
+    fn read(&mut self, buf: &mut [u8], _wait: Wait<'_>) -> io::Result<Input> {
+        let Some(mut chunk) = self.input.pop_front() else {
+            return Ok(match &self.at_end {
+                Some(Input::TimedOut) => Input::TimedOut,
+                Some(Input::Stopping) => Input::Stopping,
+                _ => Input::Eof,
+            });
+        };
+        let n = chunk.len().min(buf.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        if n < chunk.len() {
+            self.input.push_front(chunk.split_off(n));
+        }
+        Ok(Input::Data(n))
+    }
+
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.output.extend_from_slice(data);
+        self.writes += 1;
+        Ok(())
+    }
+}
+
+/// A masked client frame (mask key 0x37fa213d, as in RFC 6455 §5.7).
+pub fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![(if fin { 0x80 } else { 0 }) | opcode];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&key);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    frame
+}
+
+/// A client close frame with a code and reason.
+pub fn client_close(code: u16, reason: &str) -> Vec<u8> {
+    let mut payload = code.to_be_bytes().to_vec();
+    payload.extend_from_slice(reason.as_bytes());
+    client_frame(true, 0x8, &payload)
+}

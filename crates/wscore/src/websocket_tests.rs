@@ -1,0 +1,210 @@
+//! The session driven through an in-memory transport, byte for byte.
+use super::*;
+use crate::handler::ProtocolVersion;
+use crate::run::{run_handler, Ending};
+use crate::testing::{client_close, client_frame, MemoryTransport};
+
+struct Echo;
+
+impl Handler for Echo {
+    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
+        while let Some(message) = ws.receive_message()? {
+            ws.send_message(&message)?;
+        }
+        Ok(())
+    }
+}
+
+struct Panics;
+
+impl Handler for Panics {
+    fn transfer_data(&self, _ws: &mut WebSocket<'_>) -> Result<(), WsError> {
+        panic!("handler bug");
+    }
+}
+
+struct Unsupported;
+
+impl Handler for Unsupported {
+    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
+        ws.receive_message()?;
+        Err(WsError::unsupported("no binary here"))
+    }
+}
+
+fn request() -> HandshakeRequest {
+    HandshakeRequest {
+        resource: "/echo".into(),
+        origin: None,
+        version: ProtocolVersion::Rfc6455(13),
+        location: None,
+        requested_protocols: vec![],
+        requested_extensions: vec![],
+        headers: vec![],
+        remote_addr: "127.0.0.1".into(),
+        secure: false,
+        options: vec![],
+        protocol: None,
+        response_headers: vec![],
+    }
+}
+
+fn run(handler: &dyn Handler, transport: &mut MemoryTransport) -> Ending {
+    let mut ws = WebSocket::new(transport, handler, request(), ProtocolConfig::default()).unwrap();
+    run_handler(handler, &mut ws)
+}
+
+#[test]
+fn echoes_and_answers_the_clients_close() {
+    let mut t = MemoryTransport::with_input(&[
+        &client_frame(true, 0x1, b"Hello"),
+        &client_frame(true, 0x2, &[1, 2, 3]),
+        &client_close(1000, "bye"),
+    ]);
+    assert!(matches!(run(&Echo, &mut t), Ending::Completed));
+    let expected: Vec<u8> = [
+        &[0x81, 0x05][..],
+        b"Hello",
+        &[0x82, 0x03, 1, 2, 3],
+        &[0x88, 0x02, 0x03, 0xe8], // passive close: 1000, no reason
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+    assert_eq!(t.writes, 3, "one write per message");
+}
+
+#[test]
+fn pings_between_fragments_are_answered_in_order() {
+    let mut t = MemoryTransport::with_input(&[
+        &client_frame(false, 0x1, b"Hel"),
+        &client_frame(true, 0x9, b"ping!"),
+        &client_frame(true, 0x0, b"lo"),
+        &client_close(1000, ""),
+    ]);
+    assert!(matches!(run(&Echo, &mut t), Ending::Completed));
+    let expected: Vec<u8> = [
+        &[0x8a, 0x05][..],
+        b"ping!",
+        &[0x81, 0x05],
+        b"Hello",
+        &[0x88, 0x02, 0x03, 0xe8],
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+}
+
+#[test]
+fn bytes_arriving_one_at_a_time_give_the_same_result() {
+    let frame = client_frame(true, 0x1, "héllo wörld".as_bytes());
+    let close = client_close(1001, "going");
+    let mut chunks: Vec<Vec<u8>> = frame.iter().map(|b| vec![*b]).collect();
+    chunks.extend(close.iter().map(|b| vec![*b]));
+    let mut t = MemoryTransport {
+        input: chunks.into(),
+        ..Default::default()
+    };
+    assert!(matches!(run(&Echo, &mut t), Ending::Completed));
+    let text = "héllo wörld".as_bytes();
+    let expected: Vec<u8> = [
+        &[0x81, text.len() as u8][..],
+        text,
+        &[0x88, 0x02, 0x03, 0xe8],
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+}
+
+#[test]
+fn an_unmasked_frame_fails_with_1002_and_no_wait() {
+    let mut t = MemoryTransport::with_input(&[&[0x81, 0x02, b'h', b'i']]);
+    match run(&Echo, &mut t) {
+        Ending::Failed(WsError::Protocol(e)) => assert_eq!(e.code, 1002),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(&t.output[..4], &[0x88, t.output[1], 0x03, 0xea]);
+    assert_eq!(
+        t.output.len(),
+        2 + t.output[1] as usize,
+        "exactly one close frame"
+    );
+}
+
+#[test]
+fn a_panicking_handler_closes_with_1011() {
+    let mut t = MemoryTransport::with_input(&[&client_close(1011, "")]);
+    match run(&Panics, &mut t) {
+        Ending::Panicked(text) => assert_eq!(text, "handler bug"),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(&t.output[..4], &[0x88, t.output[1], 0x03, 0xf3]);
+}
+
+#[test]
+fn a_handler_error_closes_with_its_code_and_reason() {
+    let mut t =
+        MemoryTransport::with_input(&[&client_frame(true, 0x2, b"\x00"), &client_close(1003, "")]);
+    assert!(matches!(
+        run(&Unsupported, &mut t),
+        Ending::Failed(WsError::Handler { code: 1003, .. })
+    ));
+    let expected: Vec<u8> = [&[0x88, 0x10, 0x03, 0xeb][..], b"no binary here"].concat();
+    assert_eq!(t.output, expected);
+}
+
+#[test]
+fn a_vanished_client_is_connection_lost_without_output() {
+    let mut t = MemoryTransport::with_input(&[&client_frame(false, 0x1, b"par")]);
+    assert!(matches!(
+        run(&Echo, &mut t),
+        Ending::Failed(WsError::ConnectionLost)
+    ));
+    assert!(t.output.is_empty());
+}
+
+#[test]
+fn server_stop_closes_with_1001() {
+    let mut t = MemoryTransport {
+        at_end: Some(Input::Stopping),
+        ..Default::default()
+    };
+    assert!(matches!(
+        run(&Echo, &mut t),
+        Ending::Failed(WsError::ServerStopping)
+    ));
+    let expected: Vec<u8> = [&[0x88, 0x11, 0x03, 0xe9][..], b"server stopping"].concat();
+    assert_eq!(t.output, expected);
+}
+
+#[test]
+fn messages_queued_by_other_threads_are_written_in_order() {
+    let mut t = MemoryTransport::with_input(&[&client_close(1000, "")]);
+    let handler = Echo;
+    let mut ws = WebSocket::new(&mut t, &handler, request(), ProtocolConfig::default()).unwrap();
+    let sender = ws.sender();
+    std::thread::spawn(move || {
+        sender.send_text("one").unwrap();
+        sender.send_binary(vec![2]).unwrap();
+    })
+    .join()
+    .unwrap();
+    assert!(ws.receive_message().unwrap().is_none());
+    drop(ws);
+    let expected: Vec<u8> = [
+        &[0x81, 0x03][..],
+        b"one",
+        &[0x82, 0x01, 2],
+        &[0x88, 0x02, 0x03, 0xe8],
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+}
+
+#[test]
+fn sends_after_close_are_refused() {
+    let mut t = MemoryTransport::with_input(&[&client_close(1000, "")]);
+    let handler = Echo;
+    let mut ws = WebSocket::new(&mut t, &handler, request(), ProtocolConfig::default()).unwrap();
+    assert!(ws.receive_message().unwrap().is_none());
+    assert_eq!(ws.close_code(), Some(1000));
+    assert!(matches!(ws.send_text("late"), Err(WsError::Closed)));
+}
