@@ -204,15 +204,28 @@ mod tests {
     fn a_send_makes_the_wakeup_readable_and_draining_clears_it() {
         let inbox = Inbox::new().unwrap();
         let mut probe = [0u8; 1];
-        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "readable before any send");
+        assert!(
+            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            "readable before any send"
+        );
         inbox.sender().send_ping(b"x".to_vec()).unwrap();
         inbox.sender().send_ping(b"y".to_vec()).unwrap();
         assert_eq!(inbox.take_all().len(), 2);
-        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "drained twice?");
+        assert!(
+            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            "drained twice?"
+        );
         inbox.sender().send_ping(b"z".to_vec()).unwrap();
-        assert_eq!((&inbox.wakeup.reader).read(&mut probe).unwrap(), 1, "no wake byte");
+        assert_eq!(
+            (&inbox.wakeup.reader).read(&mut probe).unwrap(),
+            1,
+            "no wake byte"
+        );
         assert_eq!(inbox.take_all().len(), 1);
-        assert!((&inbox.wakeup.reader).read(&mut probe).is_err(), "still readable after drain");
+        assert!(
+            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            "still readable after drain"
+        );
     }
 
     #[test]

@@ -21,7 +21,8 @@ pub fn parse_byte_size(value: &str) -> Result<u64, String> {
         Some((i, 'g' | 'G')) => (&text[..i], 1u64 << 30),
         _ => (text, 1),
     };
-    let invalid = || format!("must be a number of bytes (optionally with K, M or G), not '{value}'");
+    let invalid =
+        || format!("must be a number of bytes (optionally with K, M or G), not '{value}'");
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid());
     }
@@ -56,9 +57,22 @@ mod tests {
 
     #[test]
     fn byte_sizes_rejected() {
-        for bad in ["", "M", "-1", "1.5M", "12 M", "0", "0K", "99999999999999999999", "16777216T"] {
+        for bad in [
+            "",
+            "M",
+            "-1",
+            "1.5M",
+            "12 M",
+            "0",
+            "0K",
+            "99999999999999999999",
+            "16777216T",
+        ] {
             assert!(parse_byte_size(bad).is_err(), "{bad:?} accepted");
         }
-        assert!(parse_byte_size("18014398509481984K").is_err(), "overflow accepted");
+        assert!(
+            parse_byte_size("18014398509481984K").is_err(),
+            "overflow accepted"
+        );
     }
 }
