@@ -1,1 +1,13 @@
-//! Apache glue.
+//! mod_rswebsocket: the Apache glue. Everything that touches httpd or APR
+//! lives here; the protocol is in `wscore`, the handlers in `handlers`.
+mod config;
+mod directives;
+mod ffi;
+mod hooks;
+mod log;
+mod module;
+mod pool;
+mod request;
+mod takeover;
+mod transport;
+mod upgrade;

@@ -1,0 +1,84 @@
+# mod_rswebsocket: `make run` builds the module and serves the examples on
+# loopback; `make test` runs every test. Both install what they need first.
+
+PORT     ?= 8080
+TLS_PORT ?= 8443
+MPM      ?= event
+RUN_DIR  ?= target/run
+MODULE   := target/release/mod_rswebsocket.so
+APXS     ?= apxs
+
+# Debian/Ubuntu packages the build and the tests need.
+PACKAGES := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
+
+.PHONY: all deps build install run start stop test unit-test integration-test lint clean
+
+all: build
+
+# Installs missing system packages (Debian/Ubuntu), as root or through sudo.
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    if ! command -v apt-get >/dev/null; then echo "please install:$$missing" >&2; exit 1; fi; \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "installing:$$missing"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	cargo build --release
+	cp target/release/libmod_rswebsocket.so $(MODULE)
+
+# Into an existing Apache: module to its module dir, config to mods-available
+# (Debian) or conf.d, example handler files to /etc/apache2/rswebsocket-handlers.
+install: build
+	install -m 644 $(MODULE) "$$($(APXS) -q LIBEXECDIR)/mod_rswebsocket.so"
+	confdir="$$($(APXS) -q SYSCONFDIR)"; \
+	if [ -d "$$confdir/mods-available" ]; then \
+	    install -m 644 apache-conf/rswebsocket.load apache-conf/rswebsocket.conf "$$confdir/mods-available/"; \
+	    sed -i "s|/usr/lib/apache2/modules|$$($(APXS) -q LIBEXECDIR)|" "$$confdir/mods-available/rswebsocket.load"; \
+	    echo "enable with: a2enmod rswebsocket && apachectl graceful"; \
+	else \
+	    mkdir -p "$$confdir/conf.d"; \
+	    { sed "s|/usr/lib/apache2/modules|$$($(APXS) -q LIBEXECDIR)|" apache-conf/rswebsocket.load; cat apache-conf/rswebsocket.conf; } > "$$confdir/conf.d/rswebsocket.conf"; \
+	fi
+	install -d /etc/apache2/rswebsocket-handlers
+	install -m 644 apache-conf/handlers/*_wsh.conf /etc/apache2/rswebsocket-handlers/
+
+$(RUN_DIR)/httpd.conf: build apache-conf/httpd.conf.in apache-conf/render-conf.sh
+	PORT=$(PORT) TLS_PORT=$(TLS_PORT) MPM=$(MPM) MODULE=$(CURDIR)/$(MODULE) \
+	    apache-conf/render-conf.sh $(RUN_DIR) >/dev/null
+
+# Foreground: Ctrl-C stops Apache.
+run: $(RUN_DIR)/httpd.conf
+	@echo "serving ws://127.0.0.1:$(PORT)/echo and wss://127.0.0.1:$(TLS_PORT)/echo (page: http://127.0.0.1:$(PORT)/); Ctrl-C stops"
+	@echo "logs: $(RUN_DIR)/error.log $(RUN_DIR)/access.log"
+	apache2 -f $(CURDIR)/$(RUN_DIR)/httpd.conf -DFOREGROUND
+
+start: $(RUN_DIR)/httpd.conf
+	apache2 -f $(CURDIR)/$(RUN_DIR)/httpd.conf -k start
+	@for i in $$(seq 50); do [ -s $(RUN_DIR)/httpd.pid ] && break; sleep 0.1; done
+	@echo "started: ws://127.0.0.1:$(PORT)/echo wss://127.0.0.1:$(TLS_PORT)/echo (make stop to stop)"
+
+stop:
+	@if [ -s $(RUN_DIR)/httpd.pid ]; then apache2 -f $(CURDIR)/$(RUN_DIR)/httpd.conf -k stop; \
+	    for i in $$(seq 100); do [ -e $(RUN_DIR)/httpd.pid ] || break; sleep 0.1; done; echo stopped; \
+	else echo "not running"; fi
+
+test: build lint unit-test integration-test
+
+unit-test:
+	cargo test --workspace --exclude mod_rswebsocket
+
+# Real httpd (event, worker, prefork) with the release module, real clients.
+integration-test: build
+	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	cargo clean

@@ -1,0 +1,46 @@
+//! Taking the connection over after the 101: what httpd's own tunnel code
+//! (ap_proxy_tunnel_create) does, so nothing of Apache's HTTP machinery
+//! writes to or times out the WebSocket.
+use crate::ffi;
+
+/// # Safety
+/// `r` must be the live request being upgraded, in its handler hook.
+pub unsafe fn take_over(r: *mut ffi::request_rec) {
+    // SAFETY: the filter chains and fields belong to the live request and
+    // connection; the removals take filter names Apache registered.
+    unsafe {
+        let c = (*r).connection;
+        // mod_reqtimeout would cut a healthy idle WebSocket.
+        ffi::ap_remove_input_filter_byhandle((*c).input_filters, c"reqtimeout".as_ptr());
+        // mod_ssl's coalescing filter would hold small frames back.
+        ffi::ap_remove_output_filter_byhandle(
+            (*c).output_filters,
+            c"SSL/TLS Coalescing Filter".as_ptr(),
+        );
+        // Bypass the request's HTTP filters: without this (or assbackwards)
+        // Apache appends a second 101 response after the WebSocket ends.
+        (*r).input_filters = (*c).input_filters;
+        (*r).proto_input_filters = (*c).input_filters;
+        (*r).output_filters = (*c).output_filters;
+        (*r).proto_output_filters = (*c).output_filters;
+        // The connection is ours until it closes: no keep-alive afterwards.
+        (*c).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE;
+        (*r).assbackwards = 1;
+        (*r).status = 101; // what the access log shows
+    }
+}
+
+/// Drops the connection without any response (a handler's `Abort`).
+///
+/// # Safety
+/// `r` must be the live request, in its handler hook.
+pub unsafe fn abort_connection(r: *mut ffi::request_rec) {
+    // SAFETY: field writes on the live connection; an aborted connection
+    // makes Apache discard output and close the socket.
+    unsafe {
+        let c = (*r).connection;
+        (*c).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE;
+        (*c).aborted = 1;
+        (*r).assbackwards = 1;
+    }
+}

@@ -1,0 +1,372 @@
+//! Integration-test harness: a real httpd with its own config, pid file,
+//! ports and logs under target/itest/, loading the built module, and real
+//! WebSocket clients (tungstenite) over ws and wss.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::WebSocket;
+
+pub type Client = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The module under test: $RSWEBSOCKET_MODULE, else the one `make build` leaves.
+pub fn module_path() -> PathBuf {
+    let path = std::env::var_os("RSWEBSOCKET_MODULE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/release/mod_rswebsocket.so"));
+    assert!(
+        path.exists(),
+        "{} does not exist: run `make build` (or `make test`) first",
+        path.display()
+    );
+    path
+}
+
+fn apache_binary() -> &'static str {
+    if Path::new("/usr/sbin/apache2").exists() {
+        "/usr/sbin/apache2"
+    } else {
+        "httpd"
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
+}
+
+/// How to configure one test server.
+#[derive(Clone)]
+pub struct Setup {
+    pub mpm: &'static str,
+    /// Replaces the default `WebSocketHandlerRoot apache-conf/handlers`.
+    pub handler_config: Option<String>,
+    /// Appended at server level.
+    pub extra: String,
+    pub log_level: &'static str,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            mpm: "event",
+            handler_config: None,
+            extra: String::new(),
+            log_level: "warn rswebsocket:debug",
+        }
+    }
+}
+
+impl Setup {
+    pub fn mpm(mut self, mpm: &'static str) -> Self {
+        self.mpm = mpm;
+        self
+    }
+
+    pub fn extra(mut self, extra: &str) -> Self {
+        self.extra.push_str(extra);
+        self.extra.push('\n');
+        self
+    }
+
+    pub fn handler_config(mut self, config: &str) -> Self {
+        self.handler_config = Some(config.to_string());
+        self
+    }
+}
+
+pub struct Apache {
+    pub root: PathBuf,
+    pub port: u16,
+    pub tls_port: u16,
+    child: Child,
+}
+
+static SERVERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh server root for one test under target/itest/.
+pub fn test_root(name: &str) -> PathBuf {
+    let n = SERVERS.fetch_add(1, Ordering::SeqCst);
+    let root = workspace()
+        .join("target/itest")
+        .join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    root
+}
+
+/// Renders the shared template (apache-conf/render-conf.sh) for `setup`.
+pub fn render_config(root: &Path, port: u16, tls_port: u16, setup: &Setup) -> std::process::Output {
+    let mut render = Command::new(workspace().join("apache-conf/render-conf.sh"));
+    render
+        .arg(root)
+        .env("PORT", port.to_string())
+        .env("TLS_PORT", tls_port.to_string())
+        .env("MPM", setup.mpm)
+        .env("MODULE", module_path())
+        .env("LOG_LEVEL", setup.log_level)
+        .env("EXTRA", &setup.extra);
+    if let Some(handler_config) = &setup.handler_config {
+        render.env("HANDLER_CONFIG", handler_config);
+    }
+    let out = render.output().expect("cannot run render-conf.sh");
+    assert!(out.status.success(), "render-conf.sh failed: {out:?}");
+    out
+}
+
+/// `apache2 -t` on a rendered config: (success, what it printed).
+pub fn config_test(name: &str, setup: &Setup) -> (bool, String) {
+    let root = test_root(name);
+    render_config(&root, free_port(), free_port(), setup);
+    let out = Command::new(apache_binary())
+        .arg("-t")
+        .arg("-f")
+        .arg(root.join("httpd.conf"))
+        .output()
+        .expect("cannot run apache2 -t");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+impl Apache {
+    pub fn start(name: &str, setup: Setup) -> Apache {
+        let mut last_error = String::new();
+        // A port picked free may be taken by a parallel test before httpd binds it.
+        for _ in 0..5 {
+            match Apache::try_start(name, &setup) {
+                Ok(apache) => return apache,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("httpd did not start: {last_error}");
+    }
+
+    fn try_start(name: &str, setup: &Setup) -> Result<Apache, String> {
+        let root = test_root(name);
+        let (port, tls_port) = (free_port(), free_port());
+        render_config(&root, port, tls_port, setup);
+        let child = Command::new(apache_binary())
+            .arg("-f")
+            .arg(root.join("httpd.conf"))
+            .arg("-DFOREGROUND")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.join("stderr.log")).unwrap())
+            // prefork signals its whole process group on shutdown.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot spawn {}: {e}", apache_binary()))?;
+        let mut apache = Apache {
+            root,
+            port,
+            tls_port,
+            child,
+        };
+        apache.wait_ready()?;
+        Ok(apache)
+    }
+
+    /// Ready once the pid file names our child and both ports accept.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let pid = self.child.id().to_string();
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "httpd exited with {status}: {}{}",
+                    std::fs::read_to_string(self.root.join("stderr.log")).unwrap_or_default(),
+                    self.error_log()
+                ));
+            }
+            let pid_ok = std::fs::read_to_string(self.root.join("httpd.pid"))
+                .map(|p| p.trim() == pid)
+                .unwrap_or(false);
+            if pid_ok
+                && TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", self.tls_port)).is_ok()
+            {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!("httpd not ready after 15 s: {}", self.error_log()))
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.root.join("error.log")).unwrap_or_default()
+    }
+
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.root.join("access.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn tls_url(&self, path: &str) -> String {
+        format!("wss://127.0.0.1:{}{path}", self.tls_port)
+    }
+
+    /// A WebSocket client over plain TCP.
+    pub fn connect(&self, path: &str) -> Client {
+        let (ws, _) = tungstenite::connect(self.url(path))
+            .unwrap_or_else(|e| panic!("ws connect to {path} failed: {e}\n{}", self.error_log()));
+        ws
+    }
+
+    /// A WebSocket client over TLS (trusting the test's self-signed certificate).
+    pub fn connect_tls(&self, path: &str) -> Client {
+        let tcp = TcpStream::connect(("127.0.0.1", self.tls_port)).unwrap();
+        let (ws, _) = tungstenite::client_tls_with_config(
+            self.tls_url(path),
+            tcp,
+            None,
+            Some(tls_connector()),
+        )
+        .unwrap_or_else(|e| panic!("wss connect to {path} failed: {e}\n{}", self.error_log()));
+        ws
+    }
+
+    /// Sends raw request bytes over TCP and returns the response head and
+    /// body (as far as Content-Length says, or until the server closes).
+    pub fn raw(&self, request: &[u8]) -> RawResponse {
+        raw_exchange(
+            TcpStream::connect(("127.0.0.1", self.port)).unwrap(),
+            request,
+        )
+    }
+
+    pub fn get(&self, path: &str) -> RawResponse {
+        self.raw(
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+    }
+
+    /// Error-log lines containing `needle`.
+    pub fn log_lines(&self, needle: &str) -> Vec<String> {
+        self.error_log()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tls_connector() -> tungstenite::Connector {
+    let connector = native_tls::TlsConnector::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    tungstenite::Connector::NativeTls(connector)
+}
+
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// A response header's value (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_string())
+        })
+    }
+}
+
+pub fn raw_exchange(mut stream: TcpStream, request: &[u8]) -> RawResponse {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut data = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break Some(i + 4);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break None,
+            Ok(n) => data.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let Some(head_end) = head_end else {
+        return RawResponse {
+            status: 0,
+            head: String::from_utf8_lossy(&data).to_string(),
+            body: Vec::new(),
+        };
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut response = RawResponse {
+        status,
+        head,
+        body: data[head_end..].to_vec(),
+    };
+    if status == 101 {
+        return response;
+    }
+    let length: Option<usize> = response
+        .header("Content-Length")
+        .and_then(|v| v.parse().ok());
+    while length.is_none_or(|l| response.body.len() < l) {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    response
+}
+
+/// A valid RFC 6455 upgrade request for `path` with extra header lines.
+pub fn upgrade_request(path: &str, extra_headers: &str) -> Vec<u8> {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra_headers}\r\n"
+    )
+    .into_bytes()
+}
