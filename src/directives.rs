@@ -169,12 +169,12 @@ impl Line {
         unsafe { (*self.cmd).server }
     }
 
-    fn server_config(&self) -> &mut ServerConfig {
+    fn server_config(&mut self) -> &mut ServerConfig {
         // SAFETY: cmd->server is the server (or vhost) being configured.
         unsafe { server_config(self.server()) }
     }
 
-    fn dir_config(&self, mconfig: *mut c_void) -> &mut DirConfig {
+    fn dir_config(&mut self, mconfig: *mut c_void) -> &mut DirConfig {
         // SAFETY: for our directives Apache passes our slot of the current
         // section's per-dir config, made by create_dir_config.
         unsafe { &mut *mconfig.cast::<DirConfig>() }
@@ -205,14 +205,14 @@ impl Line {
 /// config error, prefixed with the directive's name.
 fn directive(
     cmd: *mut ffi::cmd_parms,
-    body: impl FnOnce(&Line) -> Result<(), String>,
+    body: impl FnOnce(&mut Line) -> Result<(), String>,
 ) -> *const c_char {
-    let line = Line { cmd };
+    let mut line = Line { cmd };
     let result = guard(
         Target::Server(line.server()),
         "directive",
         Err("internal error (see the error log)".to_string()),
-        || body(&line),
+        || body(&mut line),
     );
     match result {
         Ok(()) => ptr::null(),
@@ -226,7 +226,7 @@ fn arg<'a>(value: *const c_char) -> Result<&'a str, String> {
     unsafe { cstr(value) }.ok_or_else(|| "the value is not valid UTF-8".to_string())
 }
 
-fn set_root(line: &Line, value: &str) -> Result<(), String> {
+fn set_root(line: &mut Line, value: &str) -> Result<(), String> {
     let path = line
         .server_root_relative(value)
         .ok_or_else(|| format!("'{value}' is not a usable path"))?;
@@ -237,7 +237,7 @@ fn set_root(line: &Line, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn set_scan(line: &Line, value: &str) -> Result<(), String> {
+fn set_scan(line: &mut Line, value: &str) -> Result<(), String> {
     // A relative scan dir is relative to the handler root, which may be set
     // on a later line: it is resolved when the handlers are scanned.
     let path = Path::new(value);

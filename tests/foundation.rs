@@ -16,7 +16,7 @@ fn echo_round_trips(ws: &mut Client) {
     let big: Vec<u8> = (0..1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
     ws.send(Message::binary(big.clone())).unwrap();
     assert_eq!(
-        ws.read().unwrap().into_data().as_ref(),
+        &ws.read().unwrap().into_data()[..],
         &big[..],
         "1 MiB echo differs"
     );
