@@ -160,6 +160,7 @@ fn rfc6455_handshake(
         options: route.options.clone(),
         protocol: None,
         response_headers: Vec::new(),
+        allow_extensions: true,
     };
     Ok((request, accept))
 }

@@ -53,6 +53,9 @@ pub struct HandshakeRequest {
     pub protocol: Option<String>,
     /// Extra headers for the 101 response.
     pub response_headers: Vec<(String, String)>,
+    /// Set to false to refuse every extension the client offers (e.g.
+    /// compression), as the `echo_noext` handler does.
+    pub allow_extensions: bool,
 }
 
 impl HandshakeRequest {

@@ -46,6 +46,7 @@ fn request() -> HandshakeRequest {
         options: vec![],
         protocol: None,
         response_headers: vec![],
+        allow_extensions: true,
     }
 }
 
