@@ -11,7 +11,7 @@ APXS     ?= apxs
 # Debian/Ubuntu packages the build and the tests need.
 PACKAGES := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
 
-.PHONY: all deps build install run start stop test unit-test integration-test lint clean
+.PHONY: all deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean
 
 all: build
 
@@ -67,7 +67,7 @@ stop:
 	    for i in $$(seq 100); do [ -e $(RUN_DIR)/httpd.pid ] || break; sleep 0.1; done; echo stopped; \
 	else echo "not running"; fi
 
-test: build lint unit-test integration-test
+test: build lint unit-test integration-test conformance-quick
 
 unit-test:
 	cargo test --workspace --exclude mod_rswebsocket
@@ -75,6 +75,16 @@ unit-test:
 # Real httpd (event, worker, prefork) with the release module, real clients.
 integration-test: build
 	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+
+# Autobahn|Testsuite (../shared/tools/autobahn): every non-compression case
+# over ws and 1-7 over wss, about a minute; part of `make test`.
+AUTOBAHN_CORE := 1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,11.*
+conformance-quick: build
+	tests/conformance.sh '$(AUTOBAHN_CORE)' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
+
+# The full suite, compression (12.x, 13.x) included: about 25 minutes.
+conformance: build
+	tests/conformance.sh '*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
 
 lint:
 	cargo fmt --all -- --check

@@ -371,3 +371,101 @@ pub fn upgrade_request(path: &str, extra_headers: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// A WebSocket client speaking raw frames, for sending what a well-behaved
+/// client library never would.
+pub struct RawWs {
+    pub stream: TcpStream,
+}
+
+/// A masked client frame.
+pub fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let key = [0x12, 0x34, 0x56, 0x78];
+    let mut out = vec![(if fin { 0x80 } else { 0 }) | (rsv << 4) | opcode];
+    match payload.len() {
+        n if n < 126 => out.push(0x80 | n as u8),
+        n if n <= 0xffff => {
+            out.push(0x80 | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(0x80 | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    out
+}
+
+impl RawWs {
+    /// Opens `path` with a valid RFC 6455 handshake and checks the 101.
+    pub fn open(apache: &Apache, path: &str) -> RawWs {
+        let mut stream = TcpStream::connect(("127.0.0.1", apache.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(&upgrade_request(path, "")).unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(
+                stream.read(&mut byte).unwrap(),
+                1,
+                "closed during handshake"
+            );
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+        RawWs { stream }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// The next server frame: (first byte, payload). Server frames are unmasked.
+    pub fn read_frame(&mut self) -> Option<(u8, Vec<u8>)> {
+        let mut head = [0u8; 2];
+        self.stream.read_exact(&mut head).ok()?;
+        assert_eq!(head[1] & 0x80, 0, "server frames must not be masked");
+        let len = match head[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                self.stream.read_exact(&mut b).unwrap();
+                u16::from_be_bytes(b) as usize
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                self.stream.read_exact(&mut b).unwrap();
+                u64::from_be_bytes(b) as usize
+            }
+            n => n as usize,
+        };
+        let mut payload = vec![0u8; len];
+        self.stream.read_exact(&mut payload).unwrap();
+        Some((head[0], payload))
+    }
+
+    /// Reads frames until a close; returns its code (None if empty) and reason.
+    pub fn expect_close(&mut self) -> (Option<u16>, String) {
+        loop {
+            let (first, payload) = self
+                .read_frame()
+                .expect("connection ended without a close frame");
+            if first & 0x0f == 0x8 {
+                let code =
+                    (payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]));
+                let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or(&[])).to_string();
+                return (code, reason);
+            }
+        }
+    }
+
+    /// True when the server has closed the TCP connection.
+    pub fn server_closed(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.stream.read(&mut byte), Ok(0) | Err(_))
+    }
+}

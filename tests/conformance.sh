@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the Autobahn|Testsuite fuzzing client against the module in a real
+# Apache (event MPM), over ws and wss, and fails if any case FAILED.
+#
+# usage: tests/conformance.sh WS_CASES [WSS_CASES]
+#   e.g. tests/conformance.sh '1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,11.*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
+# env: MODULE (default target/release/mod_rswebsocket.so), CONFORMANCE_PORT,
+#      CONFORMANCE_TLS_PORT, AUTOBAHN (the run.sh to use)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ws_cases=${1:?usage: conformance.sh WS_CASES [WSS_CASES]}
+wss_cases=${2:-}
+root=target/conformance
+autobahn=${AUTOBAHN:-../shared/tools/autobahn/run.sh}
+port=${CONFORMANCE_PORT:-28080}
+tls_port=${CONFORMANCE_TLS_PORT:-28443}
+
+PORT=$port TLS_PORT=$tls_port MODULE=$PWD/${MODULE:-target/release/mod_rswebsocket.so} \
+    LOG_LEVEL="warn" apache-conf/render-conf.sh "$root" >/dev/null
+apache2 -f "$PWD/$root/httpd.conf" -k start
+trap 'apache2 -f "$PWD/$root/httpd.conf" -k stop; sleep 1' EXIT
+for _ in $(seq 50); do [ -s "$root/httpd.pid" ] && break; sleep 0.1; done
+
+status=0
+echo "== Autobahn over ws: $ws_cases"
+"$autobahn" "ws://127.0.0.1:$port/echo" "$ws_cases" "$root/report-ws" | tail -n 25 || status=1
+if [ -n "$wss_cases" ]; then
+    echo "== Autobahn over wss: $wss_cases"
+    "$autobahn" "wss://127.0.0.1:$tls_port/echo" "$wss_cases" "$root/report-wss" | tail -n 25 || status=1
+fi
+if grep -q "exit signal" "$root/error.log"; then
+    echo "an Apache child died during the run:" >&2
+    grep "exit signal" "$root/error.log" >&2
+    status=1
+fi
+exit $status
