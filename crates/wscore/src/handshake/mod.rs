@@ -1,12 +1,16 @@
 //! Opening handshakes: the request head, draft detection, and the RFC 6455
-//! handshake. HyBi-00 and Hixie-75 will sit next to [`rfc6455`].
+//! handshakes of RFC 6455, HyBi-00 and Hixie-75.
 
+pub mod common;
 pub mod error;
 pub mod extensions;
+pub mod hixie75;
+pub mod hybi00;
 pub mod request;
 pub mod rfc6455;
 pub mod token;
 
+pub use common::{is_safe_header, location};
 pub use error::HandshakeError;
 pub use extensions::{format_extension, parse_extensions, ExtensionOffer};
 pub use request::{is_websocket_upgrade, RequestHead};

@@ -7,6 +7,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
+use super::common::{check_upgrade_request, ResponseHead};
 use super::error::{quoted, HandshakeError};
 use super::extensions::{parse_extensions, ExtensionOffer};
 use super::request::RequestHead;
@@ -53,33 +54,7 @@ impl Rfc6455Request {
 /// one-line reason; an unknown version also carries the
 /// `Sec-WebSocket-Version` header the client should retry with.
 pub fn parse(head: &RequestHead) -> Result<Rfc6455Request, HandshakeError> {
-    if head.method != "GET" {
-        return Err(HandshakeError::bad_request(format!(
-            "method {} is not GET, the only method of a WebSocket handshake",
-            quoted(&head.method)
-        )));
-    }
-    if head.http_version < (1, 1) {
-        let (major, minor) = head.http_version;
-        return Err(HandshakeError::bad_request(format!(
-            "HTTP/{major}.{minor} is too old: a WebSocket handshake needs HTTP/1.1"
-        )));
-    }
-    if !head.header_has_token("Upgrade", "websocket") {
-        return Err(HandshakeError::bad_request(format!(
-            "Upgrade header {} lacks the token \"websocket\"",
-            header_for_log(head, "Upgrade")
-        )));
-    }
-    if !head.header_has_token("Connection", "upgrade") {
-        return Err(HandshakeError::bad_request(format!(
-            "Connection header {} lacks the token \"Upgrade\"",
-            header_for_log(head, "Connection")
-        )));
-    }
-    if head.header("Host").is_none() {
-        return Err(HandshakeError::bad_request("Host header is missing"));
-    }
+    check_upgrade_request(head)?;
     let version = parse_version(head)?;
     let key = parse_key(head)?;
     let origin_header = if version == 13 {
@@ -97,14 +72,6 @@ pub fn parse(head: &RequestHead) -> Result<Rfc6455Request, HandshakeError> {
         protocols,
         extensions,
     })
-}
-
-/// The header's first value quoted, or "(absent)".
-fn header_for_log(head: &RequestHead, name: &str) -> String {
-    match head.header(name) {
-        Some(v) => quoted(v),
-        None => "(absent)".into(),
-    }
 }
 
 fn parse_version(head: &RequestHead) -> Result<u8, HandshakeError> {
@@ -189,50 +156,32 @@ pub fn accept_key(key: &str) -> String {
     STANDARD.encode(sha.finalize())
 }
 
-/// Whether a header can go on the wire as is: a token name, and a value
-/// with no CR, LF or NUL that could split the response.
-pub fn is_safe_header(name: &str, value: &str) -> bool {
-    is_token(name) && !value.contains(['\r', '\n', '\0'])
-}
-
 /// The exact bytes of the 101 response. `extra_headers` follow the
-/// WebSocket ones in order; one that is not [`is_safe_header`] is left out
-/// rather than let it inject headers (the handler API should refuse it
-/// earlier, with an error).
+/// WebSocket ones in order; one that is not safe is left out (see
+/// [`ResponseHead`]).
 pub fn response(
     accept: &str,
     protocol: Option<&str>,
     extensions: Option<&str>,
     extra_headers: &[(String, String)],
 ) -> Vec<u8> {
-    let mut out = String::from(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
-    );
-    let mut push = |name: &str, value: &str| {
-        if is_safe_header(name, value) {
-            out.push_str(name);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push_str("\r\n");
-        }
-    };
-    push("Sec-WebSocket-Accept", accept);
+    let mut head = ResponseHead::new("HTTP/1.1 101 Switching Protocols");
+    head.header("Upgrade", "websocket")
+        .header("Connection", "Upgrade")
+        .header("Sec-WebSocket-Accept", accept);
     if let Some(protocol) = protocol {
-        push("Sec-WebSocket-Protocol", protocol);
+        head.header("Sec-WebSocket-Protocol", protocol);
     }
     if let Some(extensions) = extensions {
-        push("Sec-WebSocket-Extensions", extensions);
+        head.header("Sec-WebSocket-Extensions", extensions);
     }
-    for (name, value) in extra_headers {
-        push(name, value);
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
+    head.headers(extra_headers).finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handshake::common::is_safe_header;
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
 
