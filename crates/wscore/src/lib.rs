@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 
 pub mod close;
+pub mod codec;
 pub mod dispatch;
 pub mod error;
 pub mod frame;
 pub mod handler;
 pub mod handler_file;
 pub mod handshake;
+pub mod hixie;
 pub mod mask;
 pub mod protocol;
 pub mod run;

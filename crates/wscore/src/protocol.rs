@@ -84,6 +84,8 @@ pub enum SendError {
     /// A fragment of another kind, or a whole message, while a fragmented
     /// message is being sent.
     FragmentationState,
+    /// Binary data, fragments or pings on a draft (Hixie-75, HyBi-00) that has none.
+    NotInThisDraft,
 }
 
 impl fmt::Display for SendError {
@@ -92,6 +94,9 @@ impl fmt::Display for SendError {
             SendError::Closed => "the WebSocket close frame was already sent",
             SendError::TooLarge => "control frame payload over 125 bytes",
             SendError::FragmentationState => "fragmented message in progress or not started",
+            SendError::NotInThisDraft => {
+                "the client's protocol draft (Hixie-75 / HyBi-00) has only text messages"
+            }
         })
     }
 }

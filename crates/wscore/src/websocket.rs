@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::close::{codes, CloseFrame};
+use crate::codec::Codec;
 use crate::error::WsError;
 use crate::handler::{Handler, HandshakeRequest};
 use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig};
@@ -27,7 +28,7 @@ pub struct Stats {
 pub struct WebSocket<'t> {
     transport: &'t mut dyn Transport,
     handler: &'t dyn Handler,
-    protocol: Protocol,
+    protocol: Box<dyn Codec>,
     inbox: Inbox,
     read_buf: Vec<u8>,
     request: HandshakeRequest,
@@ -43,10 +44,20 @@ impl<'t> WebSocket<'t> {
         request: HandshakeRequest,
         config: ProtocolConfig,
     ) -> Result<WebSocket<'t>, WsError> {
+        WebSocket::with_codec(transport, handler, request, Box::new(Protocol::new(config)))
+    }
+
+    /// A session over another framing (the old drafts' [`crate::hixie::HixieProtocol`]).
+    pub fn with_codec(
+        transport: &'t mut dyn Transport,
+        handler: &'t dyn Handler,
+        request: HandshakeRequest,
+        codec: Box<dyn Codec>,
+    ) -> Result<WebSocket<'t>, WsError> {
         Ok(WebSocket {
             transport,
             handler,
-            protocol: Protocol::new(config),
+            protocol: codec,
             inbox: Inbox::new()?,
             read_buf: vec![0; READ_CHUNK],
             request,
@@ -221,6 +232,7 @@ impl<'t> WebSocket<'t> {
                     return Ok(());
                 }
                 Input::Woken => continue,
+                Input::Eof if self.protocol.peer_closed_connection() => return Ok(()),
                 Input::Eof => {
                     self.inbox.close();
                     return Err(WsError::ConnectionLost);

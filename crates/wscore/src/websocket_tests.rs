@@ -209,3 +209,43 @@ fn sends_after_close_are_refused() {
     assert_eq!(ws.close_code(), Some(1000));
     assert!(matches!(ws.send_text("late"), Err(WsError::Closed)));
 }
+
+fn run_hixie(draft: crate::hixie::HixieDraft, t: &mut MemoryTransport) -> Ending {
+    let codec = Box::new(crate::hixie::HixieProtocol::new(draft, 1 << 20));
+    let mut ws = WebSocket::with_codec(t, &Echo, request(), codec).unwrap();
+    run_handler(&Echo, &mut ws)
+}
+
+#[test]
+fn hybi00_echo_and_closing_handshake() {
+    let mut t = MemoryTransport::with_input(&[b"\x00hi\xff", b"\xff\x00"]);
+    assert!(matches!(
+        run_hixie(crate::hixie::HixieDraft::Hybi00, &mut t),
+        Ending::Completed
+    ));
+    assert_eq!(t.output, b"\x00hi\xff\xff\x00");
+}
+
+#[test]
+fn hixie75_client_closing_tcp_ends_the_handler_cleanly() {
+    let mut t = MemoryTransport::with_input(&[b"\x00hi\xff"]);
+    assert!(matches!(
+        run_hixie(crate::hixie::HixieDraft::Hixie75, &mut t),
+        Ending::Completed
+    ));
+    assert_eq!(t.output, b"\x00hi\xff");
+}
+
+#[test]
+fn binary_sends_on_old_drafts_are_a_clear_error() {
+    let mut t = MemoryTransport::default();
+    let codec = Box::new(crate::hixie::HixieProtocol::new(
+        crate::hixie::HixieDraft::Hybi00,
+        1 << 20,
+    ));
+    let mut ws = WebSocket::with_codec(&mut t, &Echo, request(), codec).unwrap();
+    match ws.send_binary(b"\x01") {
+        Err(WsError::InvalidSend(e)) => assert!(e.to_string().contains("only text")),
+        other => panic!("unexpected {other:?}"),
+    }
+}
