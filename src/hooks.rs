@@ -174,6 +174,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
     // SAFETY: r->uri lives in the request pool.
     let path = unsafe { decoded_path(r) }?;
     let max_message_size = dir.max_message_size();
+    let allow_draft75 = server.allow_draft75.unwrap_or(false);
     if let Some(name) = &dir.handler {
         return Some(Route {
             resource: path.to_string(),
@@ -181,6 +182,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
             handler: handlers::find(name)?,
             options: Vec::new(),
             max_message_size,
+            allow_draft75,
         });
     }
     let resource = normalize_resource(path)?;
@@ -191,6 +193,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         handler: handlers::find(&entry.handler)?,
         options: entry.options.clone(),
         max_message_size,
+        allow_draft75,
     })
 }
 

@@ -2,12 +2,16 @@
 //! connection.
 use std::os::raw::c_int;
 
+use std::time::{Duration, Instant};
 use wscore::close::codes;
-use wscore::handler::{Handler, HandshakeRequest, ProtocolVersion, Rejection};
-use wscore::handshake::{detect_draft, rfc6455, Draft, HandshakeError, RequestHead};
+
+use wscore::handler::{Handler, Rejection};
+use wscore::handshake::hybi00::KEY3_LEN;
+use wscore::handshake::HandshakeError;
+use wscore::opening::{self, OpeningContext};
 use wscore::protocol::ProtocolConfig;
 use wscore::run::{run_handler, Ending};
-use wscore::transport::Transport;
+use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
 use crate::ffi;
@@ -27,71 +31,51 @@ pub struct Route {
     pub handler: &'static dyn Handler,
     pub options: Vec<(String, String)>,
     pub max_message_size: u64,
+    /// `WebSocketAllowDraft75` of the request's server.
+    pub allow_draft75: bool,
 }
 
 pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     let log = Target::Request(r);
     // SAFETY: r is the live request of the handler hook.
     let head = unsafe { request_head(r) };
-    let (request, accept) = match rfc6455_handshake(r, &head, route) {
+    let context = OpeningContext {
+        // SAFETY: r is the live request.
+        remote_addr: unsafe { client_address(r) },
+        options: route.options.clone(),
+        allow_draft75: route.allow_draft75,
+    };
+    let (opening, mut request) = match opening::validate(&head, context) {
         Ok(found) => found,
         Err(error) => return refuse(r, route, error),
     };
-    let mut request = request;
-    if let Err(rejection) = route.handler.do_extra_handshake(&mut request) {
-        return match rejection {
-            Rejection::Status(status, reason) => {
-                ws_log!(
-                    log,
-                    Level::Warn,
-                    "WebSocket handshake for {} refused by handler '{}' with {status}: {reason}",
-                    route.resource,
-                    route.handler_name
-                );
-                status as c_int
-            }
-            Rejection::Abort => {
-                ws_log!(
-                    log,
-                    Level::Info,
-                    "WebSocket handshake for {} aborted by handler '{}'",
-                    route.resource,
-                    route.handler_name
-                );
-                // SAFETY: r is live; nothing has been written yet.
-                unsafe { abort_connection(r) };
-                DONE
-            }
-        };
-    }
-    if let Some(chosen) = &request.protocol {
-        if !request.requested_protocols.contains(chosen) {
-            ws_log!(
-                log,
-                Level::Err,
-                "handler '{}' chose subprotocol '{chosen}', which the client did not offer",
-                route.handler_name
-            );
-            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
-        }
-    }
-    let response = rfc6455::response(
-        &accept,
-        request.protocol.as_deref(),
-        None,
-        &request.response_headers,
-    );
-    // SAFETY: r is live and the handshake is accepted: the connection is ours.
-    unsafe { take_over(r) };
-    // SAFETY: the connection has just been taken over; the transport lives
-    // on this stack frame, inside the handler hook.
+    // SAFETY: the transport lives on this stack frame, inside the handler
+    // hook; it only reads what follows the request head.
     let mut transport = match unsafe { ApacheTransport::new(r) } {
         Ok(t) => t,
         Err(e) => {
             ws_log!(log, Level::Err, "cannot use the connection: {e}");
-            return DONE;
+            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
         }
     };
+    let key3 = if opening.needs_key3() {
+        match read_key3(&mut transport) {
+            Ok(key3) => Some(key3),
+            Err(error) => return refuse(r, route, error),
+        }
+    } else {
+        None
+    };
+    if let Err(rejection) = route.handler.do_extra_handshake(&mut request) {
+        return reject(r, route, rejection);
+    }
+    if let Err(why) = opening.check_protocol(&request) {
+        ws_log!(log, Level::Err, "handler '{}': {why}", route.handler_name);
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    }
+    let response = opening.response(&request, None, key3.as_ref());
+    // SAFETY: r is live and the handshake is accepted: the connection is ours.
+    unsafe { take_over(r) };
     if let Err(e) = transport.write_all(&response) {
         ws_log!(
             log,
@@ -109,10 +93,10 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
         route.handler_name,
         request.protocol
     );
-    let config = ProtocolConfig {
+    let codec = opening.codec(ProtocolConfig {
         max_message_size: route.max_message_size,
-    };
-    let mut ws = match WebSocket::new(&mut transport, route.handler, request, config) {
+    });
+    let mut ws = match WebSocket::with_codec(&mut transport, route.handler, request, codec) {
         Ok(ws) => ws,
         Err(e) => {
             ws_log!(log, Level::Err, "cannot start the WebSocket: {e}");
@@ -124,45 +108,60 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     DONE
 }
 
-/// Validates an RFC 6455 (13, 8, 7) handshake and builds the handler's view.
-fn rfc6455_handshake(
-    r: *mut ffi::request_rec,
-    head: &RequestHead,
-    route: &Route,
-) -> Result<(HandshakeRequest, String), HandshakeError> {
-    match detect_draft(head) {
-        Draft::Rfc6455 => {}
-        Draft::Hybi00 | Draft::Hixie75 => {
-            return Err(HandshakeError {
-                status: 400,
-                reason: "the HyBi-00 and Hixie-75 drafts are not supported by this build"
-                    .to_string(),
-                headers: vec![(
-                    "Sec-WebSocket-Version".to_string(),
-                    rfc6455::SUPPORTED_VERSIONS.to_string(),
-                )],
-            })
+/// How long a HyBi-00 client may take to send the 8 bytes after its headers.
+const KEY3_WAIT: Duration = Duration::from_secs(10);
+
+/// HyBi-00's key3: the 8 bytes after the headers, with no Content-Length;
+/// they may come with the headers or later, in pieces.
+fn read_key3(transport: &mut ApacheTransport) -> Result<[u8; KEY3_LEN], HandshakeError> {
+    let mut key3 = [0u8; KEY3_LEN];
+    let mut have = 0;
+    let deadline = Instant::now() + KEY3_WAIT;
+    while have < KEY3_LEN {
+        let wait = Wait {
+            wakeup: None,
+            timeout: Some(deadline.saturating_duration_since(Instant::now())),
+        };
+        match transport.read(&mut key3[have..], wait) {
+            Ok(Input::Data(n)) => have += n,
+            Ok(Input::Woken) => {}
+            _ => {
+                return Err(HandshakeError::bad_request(format!(
+                    "HyBi-00 handshake: {have} of the 8 bytes after the headers arrived"
+                )))
+            }
         }
     }
-    let parsed = rfc6455::parse(head)?;
-    let accept = rfc6455::accept_key(&parsed.key);
-    let request = HandshakeRequest {
-        resource: head.uri.clone(),
-        origin: parsed.origin,
-        version: ProtocolVersion::Rfc6455(parsed.version),
-        location: None,
-        requested_protocols: parsed.protocols,
-        requested_extensions: parsed.extensions,
-        headers: head.headers.clone(),
-        // SAFETY: r is the live request.
-        remote_addr: unsafe { client_address(r) },
-        secure: head.secure,
-        options: route.options.clone(),
-        protocol: None,
-        response_headers: Vec::new(),
-        allow_extensions: true,
-    };
-    Ok((request, accept))
+    Ok(key3)
+}
+
+/// A handler's refusal: its status (logged with the reason), or no response.
+fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_int {
+    let log = Target::Request(r);
+    match rejection {
+        Rejection::Status(status, reason) => {
+            ws_log!(
+                log,
+                Level::Warn,
+                "WebSocket handshake for {} refused by handler '{}' with {status}: {reason}",
+                route.resource,
+                route.handler_name
+            );
+            status as c_int
+        }
+        Rejection::Abort => {
+            ws_log!(
+                log,
+                Level::Info,
+                "WebSocket handshake for {} aborted by handler '{}'",
+                route.resource,
+                route.handler_name
+            );
+            // SAFETY: r is live; nothing has been written yet.
+            unsafe { abort_connection(r) };
+            DONE
+        }
+    }
 }
 
 /// Answers a bad handshake with its status, and logs one line saying why.

@@ -16,6 +16,7 @@ pub mod handler_file;
 pub mod handshake;
 pub mod hixie;
 pub mod mask;
+pub mod opening;
 pub mod protocol;
 pub mod run;
 pub mod sender;
