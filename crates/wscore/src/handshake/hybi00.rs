@@ -67,7 +67,7 @@ fn key_part(head: &RequestHead, name: &str) -> Result<u32, HandshakeError> {
     } else {
         digits.parse().map_err(|_| refuse("has too many digits"))?
     };
-    if number % spaces != 0 {
+    if !number.is_multiple_of(spaces) {
         return Err(refuse("has a digit count not divisible by its spaces"));
     }
     u32::try_from(number / spaces).map_err(|_| refuse("divides to more than 32 bits"))
