@@ -4,8 +4,10 @@ use std::ffi::c_void;
 use std::os::raw::c_char;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use wscore::dispatch::HandlerMap;
+use wscore::origin::OriginPolicy;
 
 use crate::ffi;
 use crate::log::{guard, Target};
@@ -20,6 +22,8 @@ pub struct ServerConfig {
     pub handler_scan: Option<PathBuf>,
     pub allow_outside_root: Option<bool>,
     pub allow_draft75: Option<bool>,
+    /// `WebSocketMaxConnections`: per Apache child; 0 is no limit.
+    pub max_connections: Option<u64>,
     /// The handler files found under the root, scanned in post_config.
     pub handlers: OnceLock<HandlerMap>,
 }
@@ -38,12 +42,50 @@ pub struct DirConfig {
     /// `WebSocketMaxMessageSize`; set at server level it is inherited by
     /// every location through Apache's per-dir merge.
     pub max_message_size: Option<u64>,
+    /// `WebSocketIdleTimeout`; `Some(None)` is "set to 0: off".
+    pub idle_timeout: Option<Option<Duration>>,
+    /// `WebSocketPingInterval`; `Some(None)` is "set to 0: off".
+    pub ping_interval: Option<Option<Duration>>,
+    /// `WebSocketOriginCheck`.
+    pub origin_check: Option<OriginCheck>,
+    /// `WebSocketTrustedOrigin` lines of this section, in order.
+    pub trusted_origins: Option<Vec<String>>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OriginCheck {
+    Off,
+    Same,
+    Trusted,
+}
+
+/// `WebSocketIdleTimeout` when not set.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl DirConfig {
     pub fn max_message_size(&self) -> u64 {
         self.max_message_size
             .unwrap_or(wscore::protocol::ProtocolConfig::default().max_message_size)
+    }
+
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout.unwrap_or(Some(DEFAULT_IDLE_TIMEOUT))
+    }
+
+    /// Off unless configured.
+    pub fn ping_interval(&self) -> Option<Duration> {
+        self.ping_interval.flatten()
+    }
+
+    /// `Same` unless configured.
+    pub fn origin_policy(&self) -> OriginPolicy {
+        match self.origin_check.unwrap_or(OriginCheck::Same) {
+            OriginCheck::Off => OriginPolicy::Off,
+            OriginCheck::Same => OriginPolicy::Same,
+            OriginCheck::Trusted => {
+                OriginPolicy::Trusted(self.trusted_origins.clone().unwrap_or_default())
+            }
+        }
     }
 }
 
@@ -86,6 +128,7 @@ pub unsafe extern "C" fn merge_server_config(
                 handler_scan: or_inherit(&new.handler_scan, &base.handler_scan),
                 allow_outside_root: or_inherit(&new.allow_outside_root, &base.allow_outside_root),
                 allow_draft75: or_inherit(&new.allow_draft75, &base.allow_draft75),
+                max_connections: or_inherit(&new.max_connections, &base.max_connections),
                 handlers: OnceLock::new(),
             };
             pool_box(pool, merged).cast()
@@ -122,6 +165,10 @@ pub unsafe extern "C" fn merge_dir_config(
             let merged = DirConfig {
                 handler: or_inherit(&new.handler, &base.handler),
                 max_message_size: or_inherit(&new.max_message_size, &base.max_message_size),
+                idle_timeout: or_inherit(&new.idle_timeout, &base.idle_timeout),
+                ping_interval: or_inherit(&new.ping_interval, &base.ping_interval),
+                origin_check: or_inherit(&new.origin_check, &base.origin_check),
+                trusted_origins: or_inherit(&new.trusted_origins, &base.trusted_origins),
             };
             pool_box(pool, merged).cast()
         },

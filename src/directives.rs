@@ -6,9 +6,11 @@ use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
 use std::ptr;
 
-use wscore::settings::{parse_byte_size, parse_on_off};
+use wscore::settings::{parse_byte_size, parse_on_off, parse_seconds};
 
-use crate::config::{server_config, DirConfig, ServerConfig};
+use wscore::origin::check_trusted_origin;
+
+use crate::config::{server_config, DirConfig, OriginCheck, ServerConfig};
 use crate::ffi;
 use crate::log::{guard, Level, Target};
 use crate::pool::{cstr, pstr};
@@ -79,7 +81,7 @@ const fn raw_args(
     }
 }
 
-pub static COMMANDS: CommandTable<10> = CommandTable([
+pub static COMMANDS: CommandTable<15> = CommandTable([
     take1(
         c"WebSocketHandlerRoot",
         set_handler_root,
@@ -113,6 +115,40 @@ pub static COMMANDS: CommandTable<10> = CommandTable([
         set_max_message_size,
         SERVER | LOCATION,
         c"Largest WebSocket message accepted, in bytes (K/M/G suffixes; default 16M)",
+    ),
+    take1(
+        c"WebSocketIdleTimeout",
+        set_idle_timeout,
+        SERVER | LOCATION,
+        c"Seconds without input before a WebSocket is closed with 1001 (0: never; default 300)",
+    ),
+    take1(
+        c"WebSocketPingInterval",
+        set_ping_interval,
+        SERVER | LOCATION,
+        c"Seconds of silence after which the server pings the client (default 0: never)",
+    ),
+    take1(
+        c"WebSocketOriginCheck",
+        set_origin_check,
+        SERVER | LOCATION,
+        c"Off, Same (default: only this server's own origin) or Trusted (also WebSocketTrustedOrigin)",
+    ),
+    ffi::command_rec {
+        name: c"WebSocketTrustedOrigin".as_ptr(),
+        func: ffi::cmd_func {
+            take1: Some(add_trusted_origin),
+        },
+        cmd_data: ptr::null_mut(),
+        req_override: SERVER | LOCATION,
+        args_how: ffi::cmd_how_ITERATE,
+        errmsg: c"Origins (scheme://host[:port]) accepted by WebSocketOriginCheck Trusted".as_ptr(),
+    },
+    take1(
+        c"WebSocketMaxConnections",
+        set_max_connections,
+        SERVER,
+        c"Open WebSockets allowed per Apache child; more get 503 (default 0: no limit)",
     ),
     ffi::command_rec {
         name: c"PythonOption".as_ptr(),
@@ -311,6 +347,77 @@ unsafe extern "C" fn set_max_message_size(
 ) -> *const c_char {
     directive(cmd, |line| {
         line.dir_config(mconfig).max_message_size = Some(parse_byte_size(arg(value)?)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_idle_timeout(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        line.dir_config(mconfig).idle_timeout = Some(parse_seconds(arg(value)?)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_ping_interval(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        line.dir_config(mconfig).ping_interval = Some(parse_seconds(arg(value)?)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_origin_check(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        let check = match arg(value)?.to_ascii_lowercase().as_str() {
+            "off" => OriginCheck::Off,
+            "same" => OriginCheck::Same,
+            "trusted" => OriginCheck::Trusted,
+            other => return Err(format!("must be Off, Same or Trusted, not '{other}'")),
+        };
+        line.dir_config(mconfig).origin_check = Some(check);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn add_trusted_origin(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        let origin = arg(value)?;
+        check_trusted_origin(origin)?;
+        line.dir_config(mconfig)
+            .trusted_origins
+            .get_or_insert_with(Vec::new)
+            .push(origin.to_string());
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_max_connections(
+    cmd: *mut ffi::cmd_parms,
+    _: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        let value = arg(value)?;
+        let limit = value
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| format!("must be a whole number (0 for no limit), not '{value}'"))?;
+        line.server_config().max_connections = Some(limit);
         Ok(())
     })
 }

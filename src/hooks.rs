@@ -3,15 +3,18 @@
 //! Apache's access checks) performs the handshake and runs the handler.
 use std::os::raw::c_int;
 use std::ptr;
+use std::time::Duration;
 
 use wscore::dispatch::{normalize_resource, HandlerMap};
 use wscore::handshake::is_websocket_upgrade;
+use wscore::keepalive::Timeouts;
 
 use crate::config::{dir_config, server_config};
 use crate::ffi;
 use crate::log::{guard, install_panic_hook, Level, Target};
 use crate::module::rswebsocket_module;
 use crate::pool::pool_box;
+use crate::registry;
 use crate::request::{decoded_path, header, is_secondary, request_head};
 use crate::upgrade::{serve_upgrade, Route};
 use crate::ws_log;
@@ -38,6 +41,12 @@ pub unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
                 ptr::null(),
                 ffi::APR_HOOK_MIDDLE as c_int,
             );
+            ffi::ap_hook_child_stopping(
+                Some(child_stopping),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
             ffi::ap_hook_handler(
                 Some(handler),
                 ptr::null(),
@@ -46,6 +55,18 @@ pub unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
             );
         }
     })
+}
+
+/// The child is being stopped or gracefully restarted: wake every open
+/// WebSocket now, so each decides (close 1001, or go on after a graceful
+/// restart) without waiting for its next poll slice.
+unsafe extern "C" fn child_stopping(_pool: *mut ffi::apr_pool_t, _graceful: c_int) {
+    guard(
+        Target::Server(ptr::null()),
+        "child_stopping",
+        (),
+        registry::wake_all,
+    )
 }
 
 /// Scans each server's handler root once per configuration load; children
@@ -175,6 +196,17 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
     let path = unsafe { decoded_path(r) }?;
     let max_message_size = dir.max_message_size();
     let allow_draft75 = server.allow_draft75.unwrap_or(false);
+    let max_connections = server.max_connections.unwrap_or(0);
+    let timeouts = Timeouts {
+        idle: dir.idle_timeout(),
+        ping_interval: dir.ping_interval(),
+        // A client stalled inside a frame gets the core TimeOut, as a
+        // stalled request body would.
+        // SAFETY: r->server is the live server of this request.
+        stalled_frame: Some(Duration::from_micros(
+            unsafe { (*(*r).server).timeout } as u64
+        )),
+    };
     if let Some(name) = &dir.handler {
         return Some(Route {
             resource: path.to_string(),
@@ -183,6 +215,9 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
             options: Vec::new(),
             max_message_size,
             allow_draft75,
+            timeouts,
+            origin_policy: dir.origin_policy(),
+            max_connections,
         });
     }
     let resource = normalize_resource(path)?;
@@ -194,6 +229,9 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         options: entry.options.clone(),
         max_message_size,
         allow_draft75,
+        timeouts,
+        origin_policy: dir.origin_policy(),
+        max_connections,
     })
 }
 

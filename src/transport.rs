@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use wscore::transport::{Input, Transport, Wait};
 
 use crate::ffi;
+use crate::lifecycle::server_is_stopping;
 
 const APR_SUCCESS: ffi::apr_status_t = 0;
 const APR_EOF: ffi::apr_status_t = 70014;
@@ -20,6 +21,8 @@ pub struct ApacheTransport {
     input: *mut ffi::apr_bucket_brigade,
     output: *mut ffi::apr_bucket_brigade,
     socket_fd: i32,
+    bytes_in: u64,
+    bytes_out: u64,
 }
 
 enum Read {
@@ -49,8 +52,20 @@ impl ApacheTransport {
                 input,
                 output,
                 socket_fd,
+                bytes_in: 0,
+                bytes_out: 0,
             })
         }
+    }
+
+    /// Bytes read from the client since the request head.
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in
+    }
+
+    /// Bytes written to the client, the 101 response included.
+    pub fn bytes_out(&self) -> u64 {
+        self.bytes_out
     }
 
     /// One non-blocking read through the input filters.
@@ -122,9 +137,15 @@ impl Transport for ApacheTransport {
             // Filters may hold bytes the socket no longer shows (a TLS
             // record decrypted earlier): always ask them before polling.
             match self.read_now(buf) {
-                Read::Data(n) => return Ok(Input::Data(n)),
+                Read::Data(n) => {
+                    self.bytes_in += n as u64;
+                    return Ok(Input::Data(n));
+                }
                 Read::Eof => return Ok(Input::Eof),
                 Read::Nothing => {}
+            }
+            if server_is_stopping() {
+                return Ok(Input::Stopping);
             }
             let slice = match deadline {
                 Some(deadline) => {
@@ -164,6 +185,7 @@ impl Transport for ApacheTransport {
             status
         };
         if status == APR_SUCCESS {
+            self.bytes_out += data.len() as u64;
             Ok(())
         } else {
             Err(io::Error::other(format!(

@@ -1,5 +1,6 @@
 //! One WebSocket upgrade, from the validated handshake to the end of the
 //! connection.
+use std::ffi::CString;
 use std::os::raw::c_int;
 
 use std::time::{Duration, Instant};
@@ -8,7 +9,9 @@ use wscore::close::codes;
 use wscore::handler::{Handler, Rejection};
 use wscore::handshake::hybi00::KEY3_LEN;
 use wscore::handshake::HandshakeError;
+use wscore::keepalive::Timeouts;
 use wscore::opening::{self, OpeningContext};
+use wscore::origin::OriginPolicy;
 use wscore::protocol::ProtocolConfig;
 use wscore::run::{run_handler, Ending};
 use wscore::transport::{Input, Transport, Wait};
@@ -16,6 +19,7 @@ use wscore::websocket::WebSocket;
 
 use crate::ffi;
 use crate::log::{take_last_panic, Level, Target};
+use crate::registry;
 use crate::request::{client_address, request_head};
 use crate::takeover::{abort_connection, take_over};
 use crate::transport::ApacheTransport;
@@ -33,6 +37,10 @@ pub struct Route {
     pub max_message_size: u64,
     /// `WebSocketAllowDraft75` of the request's server.
     pub allow_draft75: bool,
+    pub timeouts: Timeouts,
+    pub origin_policy: OriginPolicy,
+    /// `WebSocketMaxConnections` (0: none).
+    pub max_connections: u64,
 }
 
 pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
@@ -48,6 +56,36 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     let (opening, mut request) = match opening::validate(&head, context) {
         Ok(found) => found,
         Err(error) => return refuse(r, route, error),
+    };
+    let host = head.header("Host").unwrap_or("");
+    if !route
+        .origin_policy
+        .allows(request.origin.as_deref(), host, head.secure)
+    {
+        let origin = request.origin.as_deref().unwrap_or("");
+        return refuse(
+            r,
+            route,
+            HandshakeError::new(
+                403,
+                format!("origin '{origin}' refused by WebSocketOriginCheck"),
+            ),
+        );
+    }
+    let registration = match registry::register(route.max_connections) {
+        Ok(registration) => registration,
+        Err(open) => {
+            return refuse(
+                r,
+                route,
+                HandshakeError::new(
+                    503,
+                    format!(
+                        "{open} WebSockets already open in this child (WebSocketMaxConnections)"
+                    ),
+                ),
+            )
+        }
     };
     // SAFETY: the transport lives on this stack frame, inside the handler
     // hook; it only reads what follows the request head.
@@ -103,8 +141,35 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
             return DONE;
         }
     };
+    ws.set_timeouts(route.timeouts);
+    registration.set_sender(ws.sender());
     let ending = run_handler(route.handler, &mut ws);
     report_ending(r, route, &ws, ending);
+    let (messages_in, messages_out) = (ws.stats().messages_in, ws.stats().messages_out);
+    let close_code = ws.close_code().or(ws.close_sent());
+    let version = ws.request().version.to_string();
+    drop(ws);
+    // SAFETY: r is live until the handler hook returns.
+    unsafe {
+        record_notes(
+            r,
+            &[
+                ("rswebsocket-resource", route.resource.clone()),
+                ("rswebsocket-version", version),
+                ("rswebsocket-messages-in", messages_in.to_string()),
+                ("rswebsocket-messages-out", messages_out.to_string()),
+                (
+                    "rswebsocket-close-code",
+                    close_code.map_or("1006".into(), |c| c.to_string()),
+                ),
+                ("rswebsocket-bytes-in", transport.bytes_in().to_string()),
+                ("rswebsocket-bytes-out", transport.bytes_out().to_string()),
+            ],
+        );
+        // %b in the access log: what went to the client after the headers.
+        (*r).bytes_sent = transport.bytes_out() as ffi::apr_off_t;
+        (*r).sent_bodyct = 1;
+    }
     DONE
 }
 
@@ -164,6 +229,20 @@ fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_in
     }
 }
 
+/// Sets `r->notes`, which `LogFormat` reads with `%{NAME}n`.
+///
+/// # Safety
+/// `r` must be the live request.
+unsafe fn record_notes(r: *mut ffi::request_rec, notes: &[(&str, String)]) {
+    for (name, value) in notes {
+        let (Ok(name), Ok(value)) = (CString::new(*name), CString::new(value.as_str())) else {
+            continue;
+        };
+        // SAFETY: notes is the live request's table; apr_table_set copies.
+        unsafe { ffi::apr_table_set((*r).notes, name.as_ptr(), value.as_ptr()) };
+    }
+}
+
 /// Answers a bad handshake with its status, and logs one line saying why.
 fn refuse(r: *mut ffi::request_rec, route: &Route, error: HandshakeError) -> c_int {
     ws_log!(
@@ -175,10 +254,8 @@ fn refuse(r: *mut ffi::request_rec, route: &Route, error: HandshakeError) -> c_i
         error.reason
     );
     for (name, value) in &error.headers {
-        let (Ok(name), Ok(value)) = (
-            std::ffi::CString::new(name.as_str()),
-            std::ffi::CString::new(value.as_str()),
-        ) else {
+        let (Ok(name), Ok(value)) = (CString::new(name.as_str()), CString::new(value.as_str()))
+        else {
             continue;
         };
         // SAFETY: err_headers_out is live; apr_table_set copies both strings.

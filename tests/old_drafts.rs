@@ -8,6 +8,12 @@ use std::time::Duration;
 
 use common::{Apache, Setup};
 
+/// The drafts' examples come from http://example.com: allow any origin here
+/// (origin policy has its own tests).
+fn setup() -> Setup {
+    Setup::default().extra("WebSocketOriginCheck Off")
+}
+
 const KEY1: &str = "4 @1  46546xW%0l 1 5";
 const KEY2: &str = "12998 5 Y3 1  .P00";
 const KEY3: &[u8; 8] = b"^n:ds[4U";
@@ -116,7 +122,7 @@ fn tcp(apache: &Apache) -> TcpStream {
 
 #[test]
 fn hybi00_echo_over_ws_and_wss() {
-    let apache = Apache::start("hybi00", Setup::default());
+    let apache = Apache::start("hybi00", setup());
     let host = format!("127.0.0.1:{}", apache.port);
     hybi00_session(&mut tcp(&apache), &host, "ws", false);
     hybi00_session(&mut tcp(&apache), &host, "ws", true);
@@ -127,7 +133,7 @@ fn hybi00_echo_over_ws_and_wss() {
 
 #[test]
 fn hybi00_bad_keys_are_400() {
-    let apache = Apache::start("hybi00-bad", Setup::default());
+    let apache = Apache::start("hybi00-bad", setup());
     let request = hybi00_head("x").replace(KEY2, "12998 5 Y3 1  .P01"); // 1299853101 / 5 spaces
     let response = apache.raw(request.as_bytes());
     assert_eq!(response.status, 400, "{}", response.head);
@@ -141,7 +147,7 @@ fn hybi00_bad_keys_are_400() {
 
 #[test]
 fn hybi00_missing_key3_is_400_after_waiting() {
-    let apache = Apache::start("hybi00-nokey3", Setup::default());
+    let apache = Apache::start("hybi00-nokey3", setup());
     let mut request = hybi00_head("x").into_bytes();
     request.extend_from_slice(&KEY3[..5]);
     let response = apache.raw(&request);
@@ -176,7 +182,7 @@ fn hixie75_session(stream: &mut (impl Read + Write), host: &str, scheme: &str) {
 
 #[test]
 fn hixie75_is_refused_while_off() {
-    let apache = Apache::start("hixie75-off", Setup::default());
+    let apache = Apache::start("hixie75-off", setup());
     let response = apache.raw(hixie75_head("x").as_bytes());
     assert_eq!(response.status, 400, "{}", response.head);
     assert_eq!(apache.log_lines("WebSocketAllowDraft75 is Off").len(), 1);
@@ -184,10 +190,7 @@ fn hixie75_is_refused_while_off() {
 
 #[test]
 fn hixie75_echo_over_ws_and_wss_when_allowed() {
-    let apache = Apache::start(
-        "hixie75-on",
-        Setup::default().extra("WebSocketAllowDraft75 On"),
-    );
+    let apache = Apache::start("hixie75-on", setup().extra("WebSocketAllowDraft75 On"));
     hixie75_session(
         &mut tcp(&apache),
         &format!("127.0.0.1:{}", apache.port),
@@ -204,7 +207,7 @@ fn hixie75_echo_over_ws_and_wss_when_allowed() {
 fn hixie75_via_the_pywebsocket_option() {
     let apache = Apache::start(
         "hixie75-py",
-        Setup::default().extra("PythonOption mod_pywebsocket.allow_draft75 On"),
+        setup().extra("PythonOption mod_pywebsocket.allow_draft75 On"),
     );
     hixie75_session(
         &mut tcp(&apache),

@@ -10,6 +10,7 @@
 #include <util_filter.h>
 #include <ap_mpm.h>
 #include <mpm_common.h>
+#include <scoreboard.h>
 #include <apr_strings.h>
 #include <apr_buckets.h>
 #include <apr_network_io.h>

@@ -259,6 +259,30 @@ impl Apache {
         )
     }
 
+    /// `apache2 -k ACTION` on this server (graceful, graceful-stop, stop).
+    pub fn apachectl(&self, action: &str) {
+        let status = Command::new(apache_binary())
+            .arg("-f")
+            .arg(self.root.join("httpd.conf"))
+            .arg("-k")
+            .arg(action)
+            .status()
+            .expect("cannot run apache2 -k");
+        assert!(status.success(), "apache2 -k {action} failed");
+    }
+
+    /// Waits up to `limit` for httpd to exit; how long it took.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
     /// Error-log lines containing `needle`.
     pub fn log_lines(&self, needle: &str) -> Vec<String> {
         self.error_log()

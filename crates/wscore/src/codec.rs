@@ -19,6 +19,8 @@ pub trait Codec: Send {
     fn close_received(&self) -> bool;
     fn is_failed(&self) -> bool;
     fn peer_close(&self) -> Option<&CloseFrame>;
+    /// Part of a frame has arrived, the rest has not.
+    fn is_mid_frame(&self) -> bool;
     /// The peer closed TCP. Returns true when that is this draft's normal
     /// close (Hixie-75 has no close frame): a `Close` event follows.
     fn peer_closed_connection(&mut self) -> bool {
@@ -74,5 +76,9 @@ impl Codec for Protocol {
 
     fn peer_close(&self) -> Option<&CloseFrame> {
         Protocol::peer_close(self)
+    }
+
+    fn is_mid_frame(&self) -> bool {
+        Protocol::is_mid_frame(self)
     }
 }

@@ -253,6 +253,10 @@ impl Codec for HixieProtocol {
         None
     }
 
+    fn is_mid_frame(&self) -> bool {
+        !self.failed && !matches!(self.state, ReadState::FrameType)
+    }
+
     fn peer_closed_connection(&mut self) -> bool {
         if self.draft != HixieDraft::Hixie75 || self.close_received {
             return false;

@@ -278,6 +278,12 @@ impl Protocol {
     }
 
     /// The peer's close frame, if it had a status code.
+    /// True while part of a frame has arrived and the rest has not: a client
+    /// stalled here is held to a shorter timeout than an idle one.
+    pub fn is_mid_frame(&self) -> bool {
+        !self.failed && (self.frame.is_some() || self.input_pos < self.input.len())
+    }
+
     pub fn peer_close(&self) -> Option<&CloseFrame> {
         self.peer_close.as_ref()
     }

@@ -26,7 +26,10 @@ pub fn run_handler(handler: &dyn Handler, ws: &mut WebSocket<'_>) -> Ending {
             Ending::Completed
         }
         Ok(Err(error)) => {
-            if let Some(code) = error.close_code() {
+            // Stopping or timed out: the close went out already, and waiting
+            // for an answer would hold up the server's shutdown.
+            let answered = matches!(error, WsError::ServerStopping | WsError::TimedOut);
+            if let Some(code) = error.close_code().filter(|_| !answered) {
                 ws.finish(code, error.close_reason());
             }
             Ending::Failed(error)

@@ -82,6 +82,12 @@ impl Sender {
         self.push(Outgoing::Close(code, reason.into()))
     }
 
+    /// Interrupts the connection's wait for input without sending anything,
+    /// so its thread looks at the server's state (e.g. a shutdown) now.
+    pub fn wake(&self) {
+        let _ = (&self.shared.wake_writer).write(&[1]);
+    }
+
     /// False once the connection has ended.
     pub fn is_open(&self) -> bool {
         !self.shared.closed.load(Ordering::Acquire)

@@ -34,6 +34,17 @@ pub fn parse_byte_size(value: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// A number of seconds; 0 means "off" (returned as `None`).
+pub fn parse_seconds(value: &str) -> Result<Option<std::time::Duration>, String> {
+    let text = value.trim();
+    let seconds: u64 = text
+        .parse()
+        .ok()
+        .filter(|_| text.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(|| format!("must be a whole number of seconds (0 for off), not '{value}'"))?;
+    Ok((seconds > 0).then(|| std::time::Duration::from_secs(seconds)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +56,18 @@ mod tests {
         assert_eq!(parse_on_off(" OFF "), Ok(false));
         assert!(parse_on_off("yes").unwrap_err().contains("On or Off"));
         assert!(parse_on_off("").is_err());
+    }
+
+    #[test]
+    fn seconds() {
+        assert_eq!(
+            parse_seconds("300"),
+            Ok(Some(std::time::Duration::from_secs(300)))
+        );
+        assert_eq!(parse_seconds("0"), Ok(None));
+        for bad in ["", "-1", "1.5", "5s", "+3"] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

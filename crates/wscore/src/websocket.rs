@@ -8,6 +8,7 @@ use crate::close::{codes, CloseFrame};
 use crate::codec::Codec;
 use crate::error::WsError;
 use crate::handler::{Handler, HandshakeRequest};
+use crate::keepalive::{Clock, Due, Timeouts};
 use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig};
 use crate::sender::{Inbox, Outgoing, Sender};
 use crate::transport::{Input, Transport, Wait};
@@ -35,6 +36,8 @@ pub struct WebSocket<'t> {
     /// The code we sent in our close frame, once sent.
     close_sent: Option<u16>,
     stats: Stats,
+    timeouts: Timeouts,
+    clock: Clock,
 }
 
 impl<'t> WebSocket<'t> {
@@ -63,6 +66,8 @@ impl<'t> WebSocket<'t> {
             request,
             close_sent: None,
             stats: Stats::default(),
+            timeouts: Timeouts::default(),
+            clock: Clock::new(Instant::now()),
         })
     }
 
@@ -75,6 +80,11 @@ impl<'t> WebSocket<'t> {
     /// A handle other threads can use to send to this connection.
     pub fn sender(&self) -> Sender {
         self.inbox.sender()
+    }
+
+    /// Idle timeout, keep-alive pings and the stalled-frame limit (none by default).
+    pub fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
     }
 
     pub fn stats(&self) -> Stats {
@@ -218,37 +228,70 @@ impl<'t> WebSocket<'t> {
         self.flush()
     }
 
-    /// Reads more input, writing whatever other threads queued meanwhile.
+    /// Reads more input, writing whatever other threads queued meanwhile,
+    /// pinging and timing out as [`Timeouts`] say. `timeout` bounds this
+    /// call alone (`Err(TimedOut)` without a close when it passes).
     fn fill(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
+        let call_end = timeout.map(|t| Instant::now() + t);
         loop {
             self.write_queued()?;
+            let now = Instant::now();
+            let mut wait_for =
+                match self
+                    .clock
+                    .due(&self.timeouts, now, self.protocol.is_mid_frame())
+                {
+                    Due::Ping => {
+                        self.clock.pinged(now);
+                        // The old drafts have no ping: their idle limit alone applies.
+                        if self.protocol.send_ping(b"").is_ok() {
+                            self.flush()?;
+                        }
+                        continue;
+                    }
+                    Due::Expired(reason) => {
+                        self.send_close_now(codes::GOING_AWAY, reason);
+                        return Err(WsError::TimedOut);
+                    }
+                    Due::Wait(limit) => limit,
+                };
+            if let Some(end) = call_end {
+                let left = end.saturating_duration_since(now);
+                if left.is_zero() {
+                    return Err(WsError::TimedOut);
+                }
+                wait_for = Some(wait_for.map_or(left, |w| w.min(left)));
+            }
             let wait = Wait {
                 wakeup: Some(self.inbox.wakeup()),
-                timeout,
+                timeout: wait_for,
             };
             match self.transport.read(&mut self.read_buf, wait)? {
                 Input::Data(n) => {
+                    self.clock.input(Instant::now());
                     self.protocol.feed(&self.read_buf[..n]);
                     return Ok(());
                 }
-                Input::Woken => continue,
+                Input::Woken | Input::TimedOut => continue,
                 Input::Eof if self.protocol.peer_closed_connection() => return Ok(()),
                 Input::Eof => {
                     self.inbox.close();
                     return Err(WsError::ConnectionLost);
                 }
-                Input::TimedOut => return Err(WsError::TimedOut),
                 Input::Stopping => {
-                    if self.close_sent.is_none() {
-                        let _ = self
-                            .protocol
-                            .send_close(Some((codes::GOING_AWAY, "server stopping")));
-                        self.close_sent = Some(codes::GOING_AWAY);
-                        let _ = self.flush();
-                    }
+                    self.send_close_now(codes::GOING_AWAY, "server stopping");
                     return Err(WsError::ServerStopping);
                 }
             }
+        }
+    }
+
+    /// Sends a close without waiting for the answer (the session is ending).
+    fn send_close_now(&mut self, code: u16, reason: &str) {
+        if self.close_sent.is_none() && !self.protocol.is_failed() {
+            let _ = self.protocol.send_close(Some((code, reason)));
+            self.close_sent = Some(code);
+            let _ = self.flush();
         }
     }
 

@@ -249,3 +249,23 @@ fn binary_sends_on_old_drafts_are_a_clear_error() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn an_idle_connection_is_closed_with_1001() {
+    let mut t = MemoryTransport {
+        at_end: Some(Input::TimedOut),
+        ..Default::default()
+    };
+    let mut ws = WebSocket::new(&mut t, &Echo, request(), ProtocolConfig::default()).unwrap();
+    ws.set_timeouts(crate::keepalive::Timeouts {
+        idle: Some(Duration::ZERO),
+        ..Default::default()
+    });
+    assert!(matches!(
+        run_handler(&Echo, &mut ws),
+        Ending::Failed(WsError::TimedOut)
+    ));
+    drop(ws);
+    let expected: Vec<u8> = [&[0x88, 0x0e, 0x03, 0xe9][..], b"idle timeout"].concat();
+    assert_eq!(t.output, expected);
+}

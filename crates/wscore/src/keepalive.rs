@@ -1,0 +1,151 @@
+//! The session's own clock: idle timeout, keep-alive pings, and a shorter
+//! limit for a client stalled in the middle of a frame. Replaces the
+//! server's request timeouts, which must not cut a healthy idle WebSocket.
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Close (1001) after this long with no input at all.
+    pub idle: Option<Duration>,
+    /// Ping after this long without input or ping; a pong counts as input,
+    /// so a peer that never answers meets the idle timeout.
+    pub ping_interval: Option<Duration>,
+    /// Close after this long inside a half-received frame.
+    pub stalled_frame: Option<Duration>,
+}
+
+/// What the session should do before waiting for input again.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Due {
+    /// Wait, at most this long (None: as long as the transport allows).
+    Wait(Option<Duration>),
+    Ping,
+    /// A limit has passed; the reason goes in the close frame.
+    Expired(&'static str),
+}
+
+#[derive(Debug)]
+pub struct Clock {
+    last_input: Instant,
+    last_ping: Instant,
+}
+
+impl Clock {
+    pub fn new(now: Instant) -> Clock {
+        Clock {
+            last_input: now,
+            last_ping: now,
+        }
+    }
+
+    pub fn input(&mut self, now: Instant) {
+        self.last_input = now;
+    }
+
+    pub fn pinged(&mut self, now: Instant) {
+        self.last_ping = now;
+    }
+
+    pub fn due(&self, timeouts: &Timeouts, now: Instant, mid_frame: bool) -> Due {
+        let idle_end = timeouts.idle.map(|d| self.last_input + d);
+        let stall_end = timeouts
+            .stalled_frame
+            .filter(|_| mid_frame)
+            .map(|d| self.last_input + d);
+        if idle_end.is_some_and(|end| now >= end) {
+            return Due::Expired("idle timeout");
+        }
+        if stall_end.is_some_and(|end| now >= end) {
+            return Due::Expired("frame not completed in time");
+        }
+        let ping_at = timeouts
+            .ping_interval
+            .map(|d| self.last_input.max(self.last_ping) + d);
+        if ping_at.is_some_and(|at| now >= at) {
+            return Due::Ping;
+        }
+        let next = [idle_end, stall_end, ping_at].into_iter().flatten().min();
+        Due::Wait(next.map(|at| at - now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn no_timeouts_wait_forever() {
+        let t0 = Instant::now();
+        assert_eq!(
+            Clock::new(t0).due(&Timeouts::default(), t0 + 1000 * S, true),
+            Due::Wait(None)
+        );
+    }
+
+    #[test]
+    fn idle_timeout_counts_from_the_last_input() {
+        let t0 = Instant::now();
+        let timeouts = Timeouts {
+            idle: Some(10 * S),
+            ..Default::default()
+        };
+        let mut clock = Clock::new(t0);
+        assert_eq!(
+            clock.due(&timeouts, t0 + 4 * S, false),
+            Due::Wait(Some(6 * S))
+        );
+        clock.input(t0 + 5 * S);
+        assert_eq!(
+            clock.due(&timeouts, t0 + 12 * S, false),
+            Due::Wait(Some(3 * S))
+        );
+        assert_eq!(
+            clock.due(&timeouts, t0 + 15 * S, false),
+            Due::Expired("idle timeout")
+        );
+    }
+
+    #[test]
+    fn pings_follow_silence_and_an_unanswered_ping_meets_the_idle_limit() {
+        let t0 = Instant::now();
+        let timeouts = Timeouts {
+            idle: Some(10 * S),
+            ping_interval: Some(3 * S),
+            ..Default::default()
+        };
+        let mut clock = Clock::new(t0);
+        assert_eq!(clock.due(&timeouts, t0 + S, false), Due::Wait(Some(2 * S)));
+        assert_eq!(clock.due(&timeouts, t0 + 3 * S, false), Due::Ping);
+        clock.pinged(t0 + 3 * S);
+        assert_eq!(
+            clock.due(&timeouts, t0 + 4 * S, false),
+            Due::Wait(Some(2 * S))
+        );
+        clock.pinged(t0 + 9 * S);
+        assert_eq!(
+            clock.due(&timeouts, t0 + 10 * S, false),
+            Due::Expired("idle timeout")
+        );
+    }
+
+    #[test]
+    fn a_stalled_frame_has_its_own_shorter_limit() {
+        let t0 = Instant::now();
+        let timeouts = Timeouts {
+            idle: Some(300 * S),
+            stalled_frame: Some(20 * S),
+            ..Default::default()
+        };
+        let clock = Clock::new(t0);
+        assert_eq!(
+            clock.due(&timeouts, t0 + 25 * S, false),
+            Due::Wait(Some(275 * S))
+        );
+        assert_eq!(
+            clock.due(&timeouts, t0 + 25 * S, true),
+            Due::Expired("frame not completed in time")
+        );
+    }
+}

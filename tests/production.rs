@@ -1,0 +1,277 @@
+//! Production behaviour inside Apache: the module's own timeouts and pings,
+//! Apache's request timeouts left in force only where they belong, stop and
+//! restart, origin policy, connection limits and the access log.
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{frame, upgrade_request, Apache, RawWs, Setup};
+use tungstenite::Message;
+
+#[test]
+fn idle_connections_close_with_1001_after_the_idle_timeout() {
+    let apache = Apache::start("idle", Setup::default().extra("WebSocketIdleTimeout 1"));
+    let mut ws = RawWs::open(&apache, "/echo");
+    let start = Instant::now();
+    let (code, reason) = ws.expect_close();
+    assert_eq!((code, reason.as_str()), (Some(1001), "idle timeout"));
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900),
+        "closed too early: {waited:?}"
+    );
+}
+
+#[test]
+fn the_server_pings_a_silent_client_and_its_pongs_keep_it_open() {
+    let apache = Apache::start(
+        "ping",
+        Setup::default().extra("WebSocketPingInterval 1\nWebSocketIdleTimeout 3"),
+    );
+    let mut ws = RawWs::open(&apache, "/echo");
+    // Answer three pings: 3+ s of silence from the application, still open.
+    for _ in 0..3 {
+        let (first, payload) = ws.read_frame().unwrap();
+        assert_eq!(first, 0x89, "expected a ping");
+        ws.send(&frame(true, 0, 0xa, &payload));
+    }
+    ws.send(&frame(true, 0, 0x1, b"alive"));
+    assert_eq!(ws.read_frame().unwrap(), (0x81, b"alive".to_vec()));
+    // Stop answering: the idle timeout closes it.
+    loop {
+        let (first, payload) = ws.read_frame().expect("closed without a close frame");
+        if first == 0x88 {
+            assert_eq!(&payload[..2], &1001u16.to_be_bytes());
+            break;
+        }
+    }
+}
+
+#[test]
+fn apache_request_timeouts_never_cut_a_healthy_websocket() {
+    let apache = Apache::start(
+        "reqtimeout",
+        Setup::default().extra("TimeOut 2\nRequestReadTimeout header=2 body=2,MinRate=500"),
+    );
+    let mut ws = apache.connect("/echo");
+    std::thread::sleep(Duration::from_secs(4));
+    ws.send(Message::text("after 4 s of silence")).unwrap();
+    assert_eq!(ws.read().unwrap(), Message::text("after 4 s of silence"));
+}
+
+#[test]
+fn a_client_stalling_in_the_handshake_is_cut_by_request_read_timeout() {
+    let apache = Apache::start(
+        "stall-handshake",
+        Setup::default().extra("RequestReadTimeout header=1"),
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", apache.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+        .unwrap();
+    let start = Instant::now();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "not cut: {:?}",
+        start.elapsed()
+    );
+    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 408"));
+}
+
+#[test]
+fn a_client_stalling_inside_a_frame_is_cut_by_timeout() {
+    let apache = Apache::start("stall-frame", Setup::default().extra("TimeOut 1"));
+    let mut ws = RawWs::open(&apache, "/echo");
+    let whole = frame(true, 0, 0x1, b"never finished");
+    ws.send(&whole[..8]);
+    let start = Instant::now();
+    assert_eq!(ws.expect_close().0, Some(1001));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+fn graceful_stop_closes_with_1001(mpm: &'static str) {
+    let mut apache = Apache::start(&format!("graceful-stop-{mpm}"), Setup::default().mpm(mpm));
+    let mut plain = RawWs::open(&apache, "/echo");
+    let mut tls = apache.connect_tls("/echo");
+    tls.send(Message::text("before")).unwrap();
+    assert_eq!(tls.read().unwrap(), Message::text("before"));
+    apache.apachectl("graceful-stop");
+    assert_eq!(
+        plain.expect_close(),
+        (Some(1001), "server stopping".to_string())
+    );
+    match tls.read() {
+        Ok(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("wss: expected close 1001, got {other:?}"),
+    }
+    // Clients hang up once closed, as real ones do.
+    drop((plain, tls));
+    let took = apache
+        .wait_exit(Duration::from_secs(5))
+        .expect("httpd did not exit");
+    assert!(took < Duration::from_secs(3), "{mpm}: stop took {took:?}");
+}
+
+#[test]
+fn graceful_stop_closes_websockets_with_1001_under_event() {
+    graceful_stop_closes_with_1001("event");
+}
+
+#[test]
+fn graceful_stop_closes_websockets_with_1001_under_worker() {
+    graceful_stop_closes_with_1001("worker");
+}
+
+#[test]
+fn graceful_stop_closes_websockets_with_1001_under_prefork() {
+    graceful_stop_closes_with_1001("prefork");
+}
+
+fn stop_is_quick(mpm: &'static str) {
+    let mut apache = Apache::start(&format!("stop-{mpm}"), Setup::default().mpm(mpm));
+    let mut ws = apache.connect("/echo");
+    ws.send(Message::text("x")).unwrap();
+    ws.read().unwrap();
+    apache.apachectl("stop");
+    let took = apache
+        .wait_exit(Duration::from_secs(10))
+        .expect("httpd did not exit");
+    assert!(took < Duration::from_secs(2), "{mpm}: stop took {took:?}");
+    assert!(ws.read().is_err() || matches!(ws.read(), Ok(Message::Close(_))));
+}
+
+#[test]
+fn stop_does_not_wait_for_open_websockets() {
+    for mpm in ["event", "worker", "prefork"] {
+        stop_is_quick(mpm);
+    }
+}
+
+fn graceful_restart_keeps_open_websockets(mpm: &'static str) {
+    let apache = Apache::start(&format!("graceful-{mpm}"), Setup::default().mpm(mpm));
+    let mut old = apache.connect("/echo");
+    old.send(Message::text("before")).unwrap();
+    assert_eq!(old.read().unwrap(), Message::text("before"));
+    apache.apachectl("graceful");
+    std::thread::sleep(Duration::from_millis(2500));
+    old.send(Message::text("after graceful")).unwrap();
+    assert_eq!(old.read().unwrap(), Message::text("after graceful"));
+    let mut new = apache.connect("/echo");
+    new.send(Message::text("new child")).unwrap();
+    assert_eq!(new.read().unwrap(), Message::text("new child"));
+}
+
+#[test]
+fn graceful_restart_lets_open_websockets_finish() {
+    for mpm in ["event", "worker", "prefork"] {
+        graceful_restart_keeps_open_websockets(mpm);
+    }
+}
+
+fn upgrade_with_origin(apache: &Apache, path: &str, origin: &str) -> u16 {
+    apache
+        .raw(&upgrade_request(path, &format!("Origin: {origin}\r\n")))
+        .status
+}
+
+#[test]
+fn origin_policy_same_trusted_and_off() {
+    let setup = Setup::default().extra(
+        "WebSocketOriginCheck Same\n\
+         <Location /trusting>\n  WebSocketHandler echo\n  WebSocketOriginCheck Trusted\n  \
+         WebSocketTrustedOrigin https://app.example.com\n</Location>\n\
+         <Location /open>\n  WebSocketHandler echo\n  WebSocketOriginCheck Off\n</Location>",
+    );
+    let apache = Apache::start("origin", setup);
+    let own = format!("http://127.0.0.1:{}", apache.port);
+    // upgrade_request sends Host: 127.0.0.1 (no port): the same origin is http://127.0.0.1.
+    assert_eq!(
+        upgrade_with_origin(&apache, "/echo", "http://127.0.0.1"),
+        101
+    );
+    assert_eq!(
+        upgrade_with_origin(&apache, "/echo", "http://evil.example"),
+        403
+    );
+    assert_eq!(
+        apache
+            .log_lines("origin 'http://evil.example' refused")
+            .len(),
+        1
+    );
+    assert_eq!(
+        apache.raw(&upgrade_request("/echo", "")).status,
+        101,
+        "no Origin: not a browser"
+    );
+    assert_eq!(
+        upgrade_with_origin(&apache, "/trusting", "https://app.example.com"),
+        101
+    );
+    assert_eq!(upgrade_with_origin(&apache, "/trusting", &own), 403);
+    assert_eq!(
+        upgrade_with_origin(&apache, "/open", "http://evil.example"),
+        101
+    );
+}
+
+#[test]
+fn connections_over_the_limit_get_503() {
+    let apache = Apache::start(
+        "maxconn",
+        Setup::default().mpm("worker").extra(
+            "WebSocketMaxConnections 2\nStartServers 1\nMinSpareThreads 1\nMaxSpareThreads 64\nServerLimit 1\nThreadsPerChild 16",
+        ),
+    );
+    let first = apache.connect("/echo");
+    let second = apache.connect("/echo");
+    let third = apache.raw(&upgrade_request("/echo", ""));
+    assert_eq!(third.status, 503, "{}", third.head);
+    drop((first, second));
+    std::thread::sleep(Duration::from_millis(500));
+    let mut again = apache.connect("/echo");
+    again.send(Message::text("room again")).unwrap();
+    assert_eq!(again.read().unwrap(), Message::text("room again"));
+}
+
+#[test]
+fn the_access_log_has_one_101_line_with_bytes_and_websocket_notes() {
+    let apache = Apache::start("accesslog", Setup::default());
+    let mut ws = RawWs::open(&apache, "/echo");
+    ws.send(&frame(true, 0, 0x1, b"hello"));
+    ws.read_frame().unwrap();
+    ws.send(&frame(true, 0, 0x8, &1000u16.to_be_bytes()));
+    ws.expect_close();
+    assert!(ws.server_closed());
+    std::thread::sleep(Duration::from_millis(300));
+    let log = apache.access_log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("GET /echo")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    let line = lines[0];
+    assert!(line.contains("\" 101 "), "{line}");
+    assert!(
+        line.contains("ws=/echo v=13 in=1 out=1 close=1000"),
+        "{line}"
+    );
+    // In: an 11-byte text frame and an 8-byte close frame.
+    let sent = line
+        .split("\" 101 ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(sent.parse::<u64>().is_ok_and(|n| n > 100), "{line}");
+    assert!(line.contains("rx=19"), "{line}");
+}
