@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use wscore::dispatch::HandlerMap;
 use wscore::origin::OriginPolicy;
+use wscore::protocol::ProtocolConfig;
 
 use crate::ffi;
 use crate::log::{guard, Target};
@@ -42,6 +43,8 @@ pub struct DirConfig {
     /// `WebSocketMaxMessageSize`; set at server level it is inherited by
     /// every location through Apache's per-dir merge.
     pub max_message_size: Option<u64>,
+    /// `WebSocketMaxFramesPerMessage`.
+    pub max_frames_per_message: Option<u64>,
     /// `WebSocketIdleTimeout`; `Some(None)` is "set to 0: off".
     pub idle_timeout: Option<Option<Duration>>,
     /// `WebSocketPingInterval`; `Some(None)` is "set to 0: off".
@@ -63,9 +66,15 @@ pub enum OriginCheck {
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl DirConfig {
-    pub fn max_message_size(&self) -> u64 {
-        self.max_message_size
-            .unwrap_or(wscore::protocol::ProtocolConfig::default().max_message_size)
+    /// The framing limits for a connection of this location.
+    pub fn protocol_config(&self) -> ProtocolConfig {
+        let defaults = ProtocolConfig::default();
+        ProtocolConfig {
+            max_message_size: self.max_message_size.unwrap_or(defaults.max_message_size),
+            max_frames_per_message: self
+                .max_frames_per_message
+                .unwrap_or(defaults.max_frames_per_message),
+        }
     }
 
     pub fn idle_timeout(&self) -> Option<Duration> {
@@ -165,6 +174,10 @@ pub unsafe extern "C" fn merge_dir_config(
             let merged = DirConfig {
                 handler: or_inherit(&new.handler, &base.handler),
                 max_message_size: or_inherit(&new.max_message_size, &base.max_message_size),
+                max_frames_per_message: or_inherit(
+                    &new.max_frames_per_message,
+                    &base.max_frames_per_message,
+                ),
                 idle_timeout: or_inherit(&new.idle_timeout, &base.idle_timeout),
                 ping_interval: or_inherit(&new.ping_interval, &base.ping_interval),
                 origin_check: or_inherit(&new.origin_check, &base.origin_check),

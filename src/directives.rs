@@ -81,7 +81,7 @@ const fn raw_args(
     }
 }
 
-pub static COMMANDS: CommandTable<15> = CommandTable([
+pub static COMMANDS: CommandTable<16> = CommandTable([
     take1(
         c"WebSocketHandlerRoot",
         set_handler_root,
@@ -115,6 +115,12 @@ pub static COMMANDS: CommandTable<15> = CommandTable([
         set_max_message_size,
         SERVER | LOCATION,
         c"Largest WebSocket message accepted, in bytes (K/M/G suffixes; default 16M)",
+    ),
+    take1(
+        c"WebSocketMaxFramesPerMessage",
+        set_max_frames,
+        SERVER | LOCATION,
+        c"Most frames one WebSocket message may arrive in (default 65536)",
     ),
     take1(
         c"WebSocketIdleTimeout",
@@ -347,6 +353,26 @@ unsafe extern "C" fn set_max_message_size(
 ) -> *const c_char {
     directive(cmd, |line| {
         line.dir_config(mconfig).max_message_size = Some(parse_byte_size(arg(value)?)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_max_frames(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        let value = arg(value)?;
+        let frames = value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                format!("must be a whole number of frames, at least 1, not '{value}'")
+            })?;
+        line.dir_config(mconfig).max_frames_per_message = Some(frames);
         Ok(())
     })
 }

@@ -194,7 +194,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
     let (dir, server) = unsafe { (dir_config((*r).per_dir_config), server_config((*r).server)) };
     // SAFETY: r->uri lives in the request pool.
     let path = unsafe { decoded_path(r) }?;
-    let max_message_size = dir.max_message_size();
+    let protocol = dir.protocol_config();
     let allow_draft75 = server.allow_draft75.unwrap_or(false);
     let max_connections = server.max_connections.unwrap_or(0);
     let timeouts = Timeouts {
@@ -213,7 +213,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
             handler_name: name.clone(),
             handler: handlers::find(name)?,
             options: Vec::new(),
-            max_message_size,
+            protocol: protocol.clone(),
             allow_draft75,
             timeouts,
             origin_policy: dir.origin_policy(),
@@ -227,7 +227,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         handler_name: entry.handler.clone(),
         handler: handlers::find(&entry.handler)?,
         options: entry.options.clone(),
-        max_message_size,
+        protocol,
         allow_draft75,
         timeouts,
         origin_policy: dir.origin_policy(),

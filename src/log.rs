@@ -16,6 +16,7 @@ pub enum Level {
     Notice = ffi::APLOG_NOTICE as isize,
     Info = ffi::APLOG_INFO as isize,
     Debug = ffi::APLOG_DEBUG as isize,
+    Trace1 = ffi::APLOG_TRACE1 as isize,
 }
 
 /// Where a log line is attached: it decides which LogLevel applies and
@@ -72,6 +73,29 @@ macro_rules! ws_log {
     ($target:expr, $level:expr, $($arg:tt)+) => {
         $crate::log::write($target, $level, concat!(file!(), "\0"), line!(), &format!($($arg)+))
     };
+}
+
+/// Whether a line at `level` for this request would be logged (so costly
+/// trace lines are not even formatted otherwise).
+pub fn request_enabled(r: *const ffi::request_rec, level: Level) -> bool {
+    // SAFETY: r->log (or the server's log config) is live for the request;
+    // module_levels has one entry per loaded module, -1 meaning "unset".
+    unsafe {
+        let conf = if (*r).log.is_null() {
+            &(*(*r).server).log as *const ffi::ap_logconf
+        } else {
+            (*r).log
+        };
+        let index = rswebsocket_module.index();
+        let mut configured = (*conf).level;
+        if !(*conf).module_levels.is_null() && index >= 0 {
+            let own = *(*conf).module_levels.offset(index as isize);
+            if own >= 0 {
+                configured = own as c_int;
+            }
+        }
+        level as c_int <= configured
+    }
 }
 
 thread_local! {

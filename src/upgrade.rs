@@ -18,7 +18,7 @@ use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
 use crate::ffi;
-use crate::log::{take_last_panic, Level, Target};
+use crate::log::{request_enabled, take_last_panic, Level, Target};
 use crate::registry;
 use crate::request::{client_address, request_head};
 use crate::takeover::{abort_connection, take_over};
@@ -34,7 +34,8 @@ pub struct Route {
     pub handler_name: String,
     pub handler: &'static dyn Handler,
     pub options: Vec<(String, String)>,
-    pub max_message_size: u64,
+    /// Message size and frame limits.
+    pub protocol: ProtocolConfig,
     /// `WebSocketAllowDraft75` of the request's server.
     pub allow_draft75: bool,
     pub timeouts: Timeouts,
@@ -131,9 +132,7 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
         route.handler_name,
         request.protocol
     );
-    let codec = opening.codec(ProtocolConfig {
-        max_message_size: route.max_message_size,
-    });
+    let codec = opening.codec(route.protocol.clone());
     let mut ws = match WebSocket::with_codec(&mut transport, route.handler, request, codec) {
         Ok(ws) => ws,
         Err(e) => {
@@ -142,6 +141,9 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
         }
     };
     ws.set_timeouts(route.timeouts);
+    if request_enabled(r, Level::Trace1) {
+        ws.set_tracer(|line| ws_log!(log, Level::Trace1, "WebSocket {}: {line}", route.resource));
+    }
     registration.set_sender(ws.sender());
     let ending = run_handler(route.handler, &mut ws);
     report_ending(r, route, &ws, ending);

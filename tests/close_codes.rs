@@ -105,3 +105,23 @@ fn ping_gets_its_pong_and_close_gets_its_answer() {
         "the server closes TCP after the closing handshake"
     );
 }
+
+#[test]
+fn too_many_frames_in_one_message_close_with_1009() {
+    let apache = Apache::start(
+        "max-frames",
+        Setup::default().extra(
+            "<Location /few>\n  WebSocketHandler echo\n  WebSocketMaxFramesPerMessage 3\n</Location>",
+        ),
+    );
+    let mut ws = RawWs::open(&apache, "/few");
+    ws.send(&frame(false, 0, 0x1, b"a"));
+    ws.send(&frame(false, 0, 0x0, b"b"));
+    ws.send(&frame(true, 0, 0x0, b"c"));
+    assert_eq!(ws.read_frame().unwrap(), (0x81, b"abc".to_vec()));
+    ws.send(&frame(false, 0, 0x1, b""));
+    for _ in 0..3 {
+        ws.send(&frame(false, 0, 0x0, b""));
+    }
+    assert_eq!(ws.expect_close().0, Some(1009));
+}

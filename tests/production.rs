@@ -275,3 +275,40 @@ fn the_access_log_has_one_101_line_with_bytes_and_websocket_notes() {
     assert!(sent.parse::<u64>().is_ok_and(|n| n > 100), "{line}");
     assert!(line.contains("rx=19"), "{line}");
 }
+
+#[test]
+fn trace1_logs_every_frame_and_debug_each_decision() {
+    let apache = Apache::start(
+        "trace",
+        Setup {
+            log_level: "warn rswebsocket:trace1",
+            ..Setup::default()
+        },
+    );
+    let mut ws = RawWs::open(&apache, "/echo");
+    ws.send(&frame(true, 0, 0x9, b"hb"));
+    ws.read_frame().unwrap();
+    ws.send(&frame(true, 0, 0x1, b"traced"));
+    ws.read_frame().unwrap();
+    ws.send(&frame(true, 0, 0x8, &1000u16.to_be_bytes()));
+    ws.expect_close();
+    assert!(ws.server_closed());
+    std::thread::sleep(Duration::from_millis(200));
+    for needle in [
+        "goes to handler 'echo'",
+        "WebSocket /echo open (version 13",
+        "WebSocket /echo: in: ping, 2 bytes",
+        "WebSocket /echo: out: pong, 2 bytes",
+        "WebSocket /echo: in: text message, 6 bytes",
+        "WebSocket /echo: out: Text message, 6 bytes",
+        "WebSocket /echo: in: close 1000",
+        "closed: sent close Some(1000), peer close Some(1000)",
+    ] {
+        assert_eq!(
+            apache.log_lines(needle).len(),
+            1,
+            "{needle}:\n{}",
+            apache.error_log()
+        );
+    }
+}

@@ -30,12 +30,19 @@ pub struct ProtocolConfig {
     /// Largest message accepted, in bytes; a message of exactly this size is
     /// accepted, one byte more fails the connection with 1009.
     pub max_message_size: u64,
+    /// Most frames one message may arrive in; one more fails with 1009, so
+    /// a stream of tiny fragments cannot keep a message open forever.
+    pub max_frames_per_message: u64,
 }
+
+/// Autobahn 9.x sends 1 MiB in 64-byte frames: 16,384; four times that.
+pub const DEFAULT_MAX_FRAMES_PER_MESSAGE: u64 = 65_536;
 
 impl Default for ProtocolConfig {
     fn default() -> Self {
         ProtocolConfig {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            max_frames_per_message: DEFAULT_MAX_FRAMES_PER_MESSAGE,
         }
     }
 }
@@ -134,6 +141,8 @@ pub struct Protocol {
     /// Kind of the message being received, from its first frame to its last.
     receiving: Option<DataKind>,
     message: Vec<u8>,
+    /// Frames of the message being received so far.
+    message_frames: u64,
     utf8: Utf8Validator,
     /// Payload of the control frame being read (at most 125 bytes).
     control: Vec<u8>,
@@ -157,6 +166,7 @@ impl Protocol {
             frame: None,
             receiving: None,
             message: Vec::new(),
+            message_frames: 0,
             utf8: Utf8Validator::new(),
             control: Vec::with_capacity(MAX_CONTROL_PAYLOAD),
             output: Vec::new(),
@@ -326,6 +336,17 @@ impl Protocol {
             ));
         };
         if let PayloadKind::Data(_) = kind {
+            self.message_frames = if self.receiving.is_some() {
+                self.message_frames + 1
+            } else {
+                1
+            };
+            if self.message_frames > self.config.max_frames_per_message {
+                return Err(ProtocolError::new(
+                    codes::TOO_BIG,
+                    "too many frames in one message",
+                ));
+            }
             // Checked before any payload is buffered.
             let size = (self.message.len() as u64).saturating_add(header.payload_len);
             if size > self.config.max_message_size {
@@ -803,6 +824,7 @@ mod tests {
     fn message_of_exactly_the_limit_is_accepted() {
         let config = ProtocolConfig {
             max_message_size: 10,
+            ..Default::default()
         };
         let outcome = run_with(&config, &client_frame(0x82, &[7; 10]));
         assert_eq!(outcome.events, [binary(&[7; 10])]);
@@ -955,9 +977,37 @@ mod tests {
     }
 
     #[test]
+    fn too_many_frames_in_one_message_is_1009() {
+        let config = ProtocolConfig {
+            max_frames_per_message: 3,
+            ..Default::default()
+        };
+        let three = cat(&[
+            client_frame(0x01, b"a"),
+            client_frame(0x00, b"b"),
+            client_frame(0x80, b"c"),
+        ]);
+        assert_eq!(run_with(&config, &three).events, [text("abc")]);
+        let four = cat(&[
+            client_frame(0x01, b"a"),
+            client_frame(0x00, b""),
+            client_frame(0x00, b""),
+            client_frame(0x80, b"d"),
+        ]);
+        let outcome = run_with(&config, &four);
+        assert_eq!(outcome.error.map(|e| e.code), Some(1009));
+        // The count starts again with each message.
+        assert_eq!(
+            run_with(&config, &[three.clone(), three].concat()).events,
+            [text("abc"), text("abc")]
+        );
+    }
+
+    #[test]
     fn message_over_the_limit_is_1009_at_the_header() {
         let config = ProtocolConfig {
             max_message_size: 10,
+            ..Default::default()
         };
         let input = client_frame(0x82, &[7; 11]);
         // Fails with only the header fed: nothing is buffered first.

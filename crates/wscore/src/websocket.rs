@@ -38,6 +38,8 @@ pub struct WebSocket<'t> {
     stats: Stats,
     timeouts: Timeouts,
     clock: Clock,
+    /// Receives one line per message, control frame and close, both ways.
+    tracer: Option<Box<dyn FnMut(&str) + 't>>,
 }
 
 impl<'t> WebSocket<'t> {
@@ -68,6 +70,7 @@ impl<'t> WebSocket<'t> {
             stats: Stats::default(),
             timeouts: Timeouts::default(),
             clock: Clock::new(Instant::now()),
+            tracer: None,
         })
     }
 
@@ -85,6 +88,18 @@ impl<'t> WebSocket<'t> {
     /// Idle timeout, keep-alive pings and the stalled-frame limit (none by default).
     pub fn set_timeouts(&mut self, timeouts: Timeouts) {
         self.timeouts = timeouts;
+    }
+
+    /// Calls `tracer` with a line for every message, control frame and
+    /// close, received and sent (the server's `trace1` log level).
+    pub fn set_tracer(&mut self, tracer: impl FnMut(&str) + 't) {
+        self.tracer = Some(Box::new(tracer));
+    }
+
+    fn trace(&mut self, line: impl FnOnce() -> String) {
+        if let Some(tracer) = self.tracer.as_mut() {
+            tracer(&line());
+        }
     }
 
     pub fn stats(&self) -> Stats {
@@ -131,6 +146,7 @@ impl<'t> WebSocket<'t> {
     /// last has `fin` set. Nothing else may be sent in between but pings.
     pub fn send_fragment(&mut self, kind: DataKind, data: &[u8], fin: bool) -> Result<(), WsError> {
         self.protocol.send_fragment(kind, data, fin)?;
+        self.trace(|| format!("out: {kind:?} fragment, {} bytes, fin={fin}", data.len()));
         if fin {
             self.stats.messages_out += 1;
         }
@@ -139,6 +155,7 @@ impl<'t> WebSocket<'t> {
 
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), WsError> {
         self.protocol.send_ping(payload)?;
+        self.trace(|| format!("out: ping, {} bytes", payload.len()));
         self.flush()
     }
 
@@ -147,8 +164,7 @@ impl<'t> WebSocket<'t> {
     /// Closing twice is harmless.
     pub fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
         if self.close_sent.is_none() && !self.protocol.is_failed() {
-            self.protocol.send_close(Some((code, reason)))?;
-            self.close_sent = Some(code);
+            self.queue_close(code, reason)?;
             self.flush()?;
         }
         let deadline = Instant::now() + CLOSE_WAIT;
@@ -193,6 +209,7 @@ impl<'t> WebSocket<'t> {
 
     fn send_data(&mut self, kind: DataKind, data: &[u8]) -> Result<(), WsError> {
         self.protocol.send_message(kind, data)?;
+        self.trace(|| format!("out: {kind:?} message, {} bytes", data.len()));
         self.stats.messages_out += 1;
         self.flush()
     }
@@ -202,13 +219,22 @@ impl<'t> WebSocket<'t> {
         loop {
             match self.protocol.poll_event() {
                 Ok(Some(event)) => {
-                    if matches!(event, Event::Ping(_)) {
+                    self.trace(|| format!("in: {}", describe(&event)));
+                    if let Event::Ping(payload) = &event {
+                        let n = payload.len();
+                        self.trace(|| format!("out: pong, {n} bytes"));
                         self.flush()?; // the pong is queued
                     }
                     return Ok(event);
                 }
                 Ok(None) => self.fill(timeout)?,
                 Err(error) => {
+                    self.trace(|| {
+                        format!(
+                            "in: protocol error, out: close {}: {}",
+                            error.code, error.reason
+                        )
+                    });
                     // The protocol queued a close carrying the error's code.
                     self.close_sent.get_or_insert(error.code);
                     let _ = self.flush();
@@ -223,8 +249,7 @@ impl<'t> WebSocket<'t> {
             return Ok(()); // the peer answered our close
         }
         let (code, reason) = self.handler.passive_closing_handshake(frame);
-        self.protocol.send_close(Some((code, &reason)))?;
-        self.close_sent = Some(code);
+        self.queue_close(code, &reason)?;
         self.flush()
     }
 
@@ -289,8 +314,7 @@ impl<'t> WebSocket<'t> {
     /// Sends a close without waiting for the answer (the session is ending).
     fn send_close_now(&mut self, code: u16, reason: &str) {
         if self.close_sent.is_none() && !self.protocol.is_failed() {
-            let _ = self.protocol.send_close(Some((code, reason)));
-            self.close_sent = Some(code);
+            let _ = self.queue_close(code, reason);
             let _ = self.flush();
         }
     }
@@ -301,13 +325,20 @@ impl<'t> WebSocket<'t> {
                 Outgoing::Message(message) => self.send_message(&message)?,
                 Outgoing::Ping(payload) => self.send_ping(&payload)?,
                 Outgoing::Close(code, reason) if self.close_sent.is_none() => {
-                    self.protocol.send_close(Some((code, &reason)))?;
-                    self.close_sent = Some(code);
+                    self.queue_close(code, &reason)?;
                     self.flush()?;
                 }
                 Outgoing::Close(..) => {}
             }
         }
+        Ok(())
+    }
+
+    /// Queues this side's close frame (the one place that sends a close).
+    fn queue_close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
+        self.protocol.send_close(Some((code, reason)))?;
+        self.close_sent = Some(code);
+        self.trace(|| format!("out: close {code} {reason:?}"));
         Ok(())
     }
 
@@ -324,6 +355,18 @@ impl<'t> WebSocket<'t> {
             self.inbox.close();
         }
         result.map_err(WsError::Io)
+    }
+}
+
+/// One line for the trace log.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Message(Message::Text(text)) => format!("text message, {} bytes", text.len()),
+        Event::Message(Message::Binary(data)) => format!("binary message, {} bytes", data.len()),
+        Event::Ping(payload) => format!("ping, {} bytes", payload.len()),
+        Event::Pong(payload) => format!("pong, {} bytes", payload.len()),
+        Event::Close(Some(frame)) => format!("close {} {:?}", frame.code, frame.reason),
+        Event::Close(None) => "close without a code".to_string(),
     }
 }
 

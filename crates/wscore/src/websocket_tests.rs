@@ -269,3 +269,29 @@ fn an_idle_connection_is_closed_with_1001() {
     let expected: Vec<u8> = [&[0x88, 0x0e, 0x03, 0xe9][..], b"idle timeout"].concat();
     assert_eq!(t.output, expected);
 }
+
+#[test]
+fn the_tracer_sees_every_message_control_frame_and_close() {
+    let mut t = MemoryTransport::with_input(&[
+        &client_frame(true, 0x9, b"p"),
+        &client_frame(true, 0x1, b"Hello"),
+        &client_close(1000, ""),
+    ]);
+    let lines = std::cell::RefCell::new(Vec::new());
+    {
+        let mut ws = WebSocket::new(&mut t, &Echo, request(), ProtocolConfig::default()).unwrap();
+        ws.set_tracer(|line| lines.borrow_mut().push(line.to_string()));
+        run_handler(&Echo, &mut ws);
+    }
+    assert_eq!(
+        lines.into_inner(),
+        vec![
+            "in: ping, 1 bytes",
+            "out: pong, 1 bytes",
+            "in: text message, 5 bytes",
+            "out: Text message, 5 bytes",
+            "in: close 1000 \"\"",
+            "out: close 1000 \"\"",
+        ]
+    );
+}
