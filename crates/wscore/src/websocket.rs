@@ -26,6 +26,9 @@ pub struct Stats {
     pub messages_out: u64,
 }
 
+/// Receives the trace lines of one connection.
+type Tracer<'t> = Box<dyn FnMut(&str) + 't>;
+
 pub struct WebSocket<'t> {
     transport: &'t mut dyn Transport,
     handler: &'t dyn Handler,
@@ -39,7 +42,7 @@ pub struct WebSocket<'t> {
     timeouts: Timeouts,
     clock: Clock,
     /// Receives one line per message, control frame and close, both ways.
-    tracer: Option<Box<dyn FnMut(&str) + 't>>,
+    tracer: Option<Tracer<'t>>,
 }
 
 impl<'t> WebSocket<'t> {
