@@ -99,6 +99,13 @@ fn scan_handlers(server: *mut ffi::server_rec) {
             "mod_rswebsocket: handler file {warning}"
         );
     }
+    for warning in map.check_options(handlers::find) {
+        ws_log!(
+            target,
+            Level::Warn,
+            "mod_rswebsocket: handler file {warning}"
+        );
+    }
     for entry in map.iter() {
         if handlers::find(&entry.handler).is_none() {
             ws_log!(

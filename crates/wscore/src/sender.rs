@@ -77,7 +77,9 @@ impl Sender {
         self.push(Outgoing::Ping(payload.into()))
     }
 
-    /// Asks the connection to close with this code and reason.
+    /// Asks the connection to close with this code and reason, after what
+    /// is queued already. Accepted even when the queue is full, so a peer
+    /// that stopped reading can still be cut off.
     pub fn close(&self, code: u16, reason: impl Into<String>) -> Result<(), QueueError> {
         self.push(Outgoing::Close(code, reason.into()))
     }
@@ -93,7 +95,7 @@ impl Sender {
         }
         let was_empty = {
             let mut queue = self.shared.queue();
-            if queue.len() >= QUEUE_CAPACITY {
+            if queue.len() >= QUEUE_CAPACITY && !matches!(item, Outgoing::Close(..)) {
                 return Err(QueueError::Full);
             }
             queue.push_back(item);
@@ -236,6 +238,8 @@ mod tests {
             sender.send_binary(vec![0u8]).unwrap();
         }
         assert_eq!(sender.send_binary(vec![0u8]), Err(QueueError::Full));
+        assert_eq!(sender.close(1008, "too slow"), Ok(()));
+        assert_eq!(inbox.take_all().len(), QUEUE_CAPACITY + 1);
         drop(inbox);
         assert!(!sender.is_open());
         assert_eq!(sender.send_text("late"), Err(QueueError::Closed));
