@@ -727,7 +727,10 @@ mod tests {
         }
         let root = TempDir::new();
         let a = root.write("a_wsh.conf", "handler = color\ncolor = red\n");
-        let b = root.write("b_wsh.conf", "# b\nhandler = color\ncolor = green\nsize = 2\n");
+        let b = root.write(
+            "b_wsh.conf",
+            "# b\nhandler = color\ncolor = green\nsize = 2\n",
+        );
         root.write("c_wsh.conf", "handler = other\nanything = 1\n");
         let (map, warnings) = HandlerMap::scan(root.path(), None, false);
         assert!(warnings.is_empty(), "{}", messages(&warnings));

@@ -91,7 +91,9 @@ impl Handler for ReportsClose {
     }
 
     fn passive_closing_handshake(&self, peer: Option<&CloseFrame>) -> (u16, String) {
-        peer.map_or((codes::NORMAL, String::new()), |p| (p.code, p.reason.clone()))
+        peer.map_or((codes::NORMAL, String::new()), |p| {
+            (p.code, p.reason.clone())
+        })
     }
 }
 
