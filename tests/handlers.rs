@@ -91,7 +91,10 @@ fn origin_check_accepts_only_its_configured_origin() {
             .unwrap_or_else(|e| panic!("allowed origin refused: {e}\n{}", apache.error_log()));
         ws.send(Message::text("allowed")).unwrap();
         assert_eq!(text(&mut ws), "allowed");
-        match apache.connect_with_origin(tls, "/origin_check", "http://evil.example") {
+        match apache
+            .connect_with_origin(tls, "/origin_check", "http://evil.example")
+            .map_err(|e| *e)
+        {
             Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
             other => panic!("expected 403, got {:?}", other.map(|_| "a connection")),
         }

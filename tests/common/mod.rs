@@ -267,24 +267,24 @@ impl Apache {
         tls: bool,
         path: &str,
         origin: &str,
-    ) -> Result<Client, tungstenite::Error> {
+    ) -> Result<Client, Box<tungstenite::Error>> {
         use tungstenite::client::IntoClientRequest;
         let url = if tls {
             self.tls_url(path)
         } else {
             self.url(path)
         };
-        let mut request = url.into_client_request()?;
+        let mut request = url.into_client_request().map_err(Box::new)?;
         request
             .headers_mut()
             .insert("Origin", origin.parse().expect("bad origin header value"));
         let port = if tls { self.tls_port } else { self.port };
-        let tcp = TcpStream::connect(("127.0.0.1", port))?;
+        let tcp = TcpStream::connect(("127.0.0.1", port)).map_err(|e| Box::new(e.into()))?;
         let connector = tls.then(tls_connector);
         tungstenite::client_tls_with_config(request, tcp, None, connector)
             .map(|(ws, _)| ws)
             .map_err(|e| match e {
-                tungstenite::HandshakeError::Failure(e) => e,
+                tungstenite::HandshakeError::Failure(e) => Box::new(e),
                 tungstenite::HandshakeError::Interrupted(_) => {
                     unreachable!("blocking handshake interrupted")
                 }
