@@ -8,16 +8,39 @@ RUN_DIR  ?= target/run
 MODULE   := target/release/mod_rswebsocket.so
 APXS     ?= apxs
 
-# Debian/Ubuntu packages the build and the tests need.
-PACKAGES := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
+# Debian/Ubuntu packages the build needs, and those the tests need besides
+# (a browser for the console page's test).
+PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
+TEST_PACKAGES := chromium
 
-.PHONY: all deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean
+# Handler files `make install` puts in place: the others (bench,
+# abort_handshake, internal_error, origin_check) are for `make run` and tests.
+INSTALL_HANDLERS := echo echo_noext close chat
+HANDLER_DIR      ?= /etc/apache2/rswebsocket-handlers
+SITE_DIR         ?= /usr/share/rswebsocket/site
+
+# `make run` keeps every connection in one Apache child (threaded MPMs), so
+# chat reaches every page; prefork has one process per connection anyway.
+define RUN_EXTRA
+<IfModule !mpm_prefork_module>
+    StartServers 1
+    ServerLimit 1
+    ThreadsPerChild 64
+    MaxRequestWorkers 64
+    MinSpareThreads 1
+    MaxSpareThreads 128
+</IfModule>
+endef
+export RUN_EXTRA
+
+.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean
 
 all: build
 
-# Installs missing system packages (Debian/Ubuntu), as root or through sudo.
-deps:
-	@missing=""; for p in $(PACKAGES); do \
+# $(call apt_install,PACKAGES): installs the missing ones (Debian/Ubuntu), as
+# root or through sudo.
+define apt_install
+	@missing=""; for p in $(1); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -26,13 +49,21 @@ deps:
 	    echo "installing:$$missing"; \
 	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(PACKAGES))
+
+test-deps:
+	$(call apt_install,$(TEST_PACKAGES))
 
 build: deps
 	cargo build --release
 	cp target/release/libmod_rswebsocket.so $(MODULE)
 
 # Into an existing Apache: module to its module dir, config to mods-available
-# (Debian) or conf.d, example handler files to /etc/apache2/rswebsocket-handlers.
+# (Debian) or conf.d, example handler files to $(HANDLER_DIR), the console
+# page to $(SITE_DIR) (apache-conf/example-site.conf serves it).
 install: build
 	install -m 644 $(MODULE) "$$($(APXS) -q LIBEXECDIR)/mod_rswebsocket.so"
 	confdir="$$($(APXS) -q SYSCONFDIR)"; \
@@ -44,16 +75,17 @@ install: build
 	    mkdir -p "$$confdir/conf.d"; \
 	    { sed "s|/usr/lib/apache2/modules|$$($(APXS) -q LIBEXECDIR)|" apache-conf/rswebsocket.load; cat apache-conf/rswebsocket.conf; } > "$$confdir/conf.d/rswebsocket.conf"; \
 	fi
-	install -d /etc/apache2/rswebsocket-handlers
-	install -m 644 apache-conf/handlers/*_wsh.conf /etc/apache2/rswebsocket-handlers/
+	install -d $(HANDLER_DIR) $(SITE_DIR)
+	for h in $(INSTALL_HANDLERS); do install -m 644 apache-conf/handlers/$${h}_wsh.conf $(HANDLER_DIR)/ || exit 1; done
+	install -m 644 apache-conf/site/console.html $(SITE_DIR)/
 
 $(RUN_DIR)/httpd.conf: build apache-conf/httpd.conf.in apache-conf/render-conf.sh
-	PORT=$(PORT) TLS_PORT=$(TLS_PORT) MPM=$(MPM) MODULE=$(CURDIR)/$(MODULE) \
+	PORT=$(PORT) TLS_PORT=$(TLS_PORT) MPM=$(MPM) MODULE=$(CURDIR)/$(MODULE) EXTRA="$$RUN_EXTRA" \
 	    apache-conf/render-conf.sh $(RUN_DIR) >/dev/null
 
 # Foreground: Ctrl-C stops Apache.
 run: $(RUN_DIR)/httpd.conf
-	@echo "serving ws://127.0.0.1:$(PORT)/echo and wss://127.0.0.1:$(TLS_PORT)/echo (page: http://127.0.0.1:$(PORT)/); Ctrl-C stops"
+	@echo "serving ws://127.0.0.1:$(PORT)/echo and wss://127.0.0.1:$(TLS_PORT)/echo (console: http://127.0.0.1:$(PORT)/console.html); Ctrl-C stops"
 	@echo "logs: $(RUN_DIR)/error.log $(RUN_DIR)/access.log"
 	apache2 -f $(CURDIR)/$(RUN_DIR)/httpd.conf -DFOREGROUND
 
@@ -67,13 +99,14 @@ stop:
 	    for i in $$(seq 100); do [ -e $(RUN_DIR)/httpd.pid ] || break; sleep 0.1; done; echo stopped; \
 	else echo "not running"; fi
 
-test: build lint unit-test integration-test conformance-quick
+test: build test-deps lint unit-test integration-test conformance-quick
 
 unit-test:
 	cargo test --workspace --exclude mod_rswebsocket
 
-# Real httpd (event, worker, prefork) with the release module, real clients.
-integration-test: build
+# Real httpd (event, worker, prefork) with the release module, real clients,
+# and headless Chromium on the console page.
+integration-test: build test-deps
 	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
 
 # Autobahn|Testsuite (../shared/tools/autobahn): every non-compression case

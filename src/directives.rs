@@ -120,7 +120,7 @@ pub static COMMANDS: CommandTable<16> = CommandTable([
         c"WebSocketMaxFramesPerMessage",
         set_max_frames,
         SERVER | LOCATION,
-        c"Most frames one WebSocket message may arrive in (default 65536)",
+        c"Most frames one WebSocket message may arrive in (default 1048576)",
     ),
     take1(
         c"WebSocketIdleTimeout",

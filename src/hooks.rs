@@ -108,11 +108,12 @@ fn scan_handlers(server: *mut ffi::server_rec) {
         return;
     };
     let target = Target::Server(server);
-    let (map, warnings) = HandlerMap::scan(
+    let (map, mut warnings) = HandlerMap::scan(
         &root,
         config.handler_scan.as_deref(),
         config.allow_outside_root(),
     );
+    warnings.extend(map.check_options(handlers::find));
     for warning in &warnings {
         ws_log!(
             target,

@@ -83,6 +83,15 @@ impl Setup {
         self
     }
 
+    /// One Apache child holding every connection (threaded MPMs), so
+    /// per-process state such as chat rooms is shared by all clients.
+    pub fn one_child(self) -> Self {
+        self.extra(
+            "StartServers 1\nServerLimit 1\nThreadsPerChild 64\nMaxRequestWorkers 64\n\
+             MinSpareThreads 1\nMaxSpareThreads 128",
+        )
+    }
+
     pub fn handler_config(mut self, config: &str) -> Self {
         self.handler_config = Some(config.to_string());
         self
@@ -232,15 +241,54 @@ impl Apache {
 
     /// A WebSocket client over TLS (trusting the test's self-signed certificate).
     pub fn connect_tls(&self, path: &str) -> Client {
-        let tcp = TcpStream::connect(("127.0.0.1", self.tls_port)).unwrap();
-        let (ws, _) = tungstenite::client_tls_with_config(
-            self.tls_url(path),
-            tcp,
-            None,
-            Some(tls_connector()),
-        )
-        .unwrap_or_else(|e| panic!("wss connect to {path} failed: {e}\n{}", self.error_log()));
-        ws
+        self.connect_tls_result(path)
+            .unwrap_or_else(|e| panic!("wss connect to {path} failed: {e}\n{}", self.error_log()))
+    }
+
+    pub fn connect_tls_result(&self, path: &str) -> Result<Client, String> {
+        let tcp = TcpStream::connect(("127.0.0.1", self.tls_port)).map_err(|e| e.to_string())?;
+        tungstenite::client_tls_with_config(self.tls_url(path), tcp, None, Some(tls_connector()))
+            .map(|(ws, _)| ws)
+            .map_err(|e| e.to_string())
+    }
+
+    /// A WebSocket client over TLS when `tls`, else plain TCP.
+    pub fn connect_over(&self, tls: bool, path: &str) -> Client {
+        if tls {
+            self.connect_tls(path)
+        } else {
+            self.connect(path)
+        }
+    }
+
+    /// A handshake with an `Origin` header, over TLS when `tls`.
+    pub fn connect_with_origin(
+        &self,
+        tls: bool,
+        path: &str,
+        origin: &str,
+    ) -> Result<Client, Box<tungstenite::Error>> {
+        use tungstenite::client::IntoClientRequest;
+        let url = if tls {
+            self.tls_url(path)
+        } else {
+            self.url(path)
+        };
+        let mut request = url.into_client_request().map_err(Box::new)?;
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().expect("bad origin header value"));
+        let port = if tls { self.tls_port } else { self.port };
+        let tcp = TcpStream::connect(("127.0.0.1", port)).map_err(|e| Box::new(e.into()))?;
+        let connector = tls.then(tls_connector);
+        tungstenite::client_tls_with_config(request, tcp, None, connector)
+            .map(|(ws, _)| ws)
+            .map_err(|e| match e {
+                tungstenite::HandshakeError::Failure(e) => Box::new(e),
+                tungstenite::HandshakeError::Interrupted(_) => {
+                    unreachable!("blocking handshake interrupted")
+                }
+            })
     }
 
     /// Sends raw request bytes over TCP and returns the response head and

@@ -10,6 +10,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use crate::handler::Handler;
 use crate::handler_file::parse_handler_file;
 
 /// File names ending in this are handler files.
@@ -26,6 +27,8 @@ pub struct HandlerEntry {
     pub resource: String,
     pub handler: String,
     pub options: Vec<(String, String)>,
+    /// The handler-file line of each option, in the same order.
+    pub option_lines: Vec<usize>,
     /// The handler file it came from, as found under the root.
     pub file: PathBuf,
 }
@@ -110,6 +113,31 @@ impl HandlerMap {
     /// The entries in resource-name order.
     pub fn iter(&self) -> impl Iterator<Item = &HandlerEntry> {
         self.entries.values()
+    }
+
+    /// Asks each entry's handler (as `find` resolves its name) about each of
+    /// its options: one warning, naming file and line, per option refused.
+    /// Entries whose handler is unknown are left to the caller.
+    pub fn check_options<'h>(
+        &self,
+        find: impl Fn(&str) -> Option<&'h dyn Handler>,
+    ) -> Vec<ScanWarning> {
+        let mut warnings = Vec::new();
+        for entry in self.iter() {
+            let Some(handler) = find(&entry.handler) else {
+                continue;
+            };
+            for (index, (key, value)) in entry.options.iter().enumerate() {
+                if let Err(reason) = handler.check_option(key, value) {
+                    warnings.push(ScanWarning {
+                        file: entry.file.clone(),
+                        line: entry.option_lines.get(index).copied(),
+                        message: format!("{reason} (handler '{}')", entry.handler),
+                    });
+                }
+            }
+        }
+        warnings
     }
 }
 
@@ -310,6 +338,7 @@ impl Scanner {
             resource,
             handler: file.handler,
             options: file.options,
+            option_lines: file.option_lines,
             file: path.to_path_buf(),
         });
     }
@@ -397,6 +426,7 @@ mod tests {
                 resource: "/example/chat".into(),
                 handler: "chat".into(),
                 options: vec![("room".into(), "lobby".into())],
+                option_lines: vec![2],
                 file: chat,
             })
         );
@@ -678,6 +708,46 @@ mod tests {
     }
 
     #[test]
+    fn options_are_checked_by_their_handler_with_file_and_line() {
+        struct OnlyColor;
+        impl Handler for OnlyColor {
+            fn transfer_data(
+                &self,
+                _ws: &mut crate::websocket::WebSocket<'_>,
+            ) -> Result<(), crate::error::WsError> {
+                Ok(())
+            }
+            fn check_option(&self, key: &str, value: &str) -> Result<(), String> {
+                match (key, value) {
+                    ("color", "red" | "blue") => Ok(()),
+                    ("color", other) => Err(format!("color '{other}' is not red or blue")),
+                    _ => Err(format!("unknown option '{key}'")),
+                }
+            }
+        }
+        let root = TempDir::new();
+        let a = root.write("a_wsh.conf", "handler = color\ncolor = red\n");
+        let b = root.write(
+            "b_wsh.conf",
+            "# b\nhandler = color\ncolor = green\nsize = 2\n",
+        );
+        root.write("c_wsh.conf", "handler = other\nanything = 1\n");
+        let (map, warnings) = HandlerMap::scan(root.path(), None, false);
+        assert!(warnings.is_empty(), "{}", messages(&warnings));
+        let find = |name: &str| (name == "color").then_some(&OnlyColor as &dyn Handler);
+        let warnings = map.check_options(find);
+        assert_eq!(
+            messages(&warnings),
+            format!(
+                "{b}:3: color 'green' is not red or blue (handler 'color')\n\
+                 {b}:4: unknown option 'size' (handler 'color')",
+                b = b.display()
+            )
+        );
+        assert!(!messages(&warnings).contains(&a.display().to_string()));
+    }
+
+    #[test]
     fn insert_normalizes_and_replaces() {
         let mut map = HandlerMap::default();
         assert!(map.is_empty());
@@ -685,6 +755,7 @@ mod tests {
             resource: resource.into(),
             handler: handler.into(),
             options: vec![],
+            option_lines: vec![],
             file: PathBuf::new(),
         };
         map.insert(entry("/loc//echo/", "echo"));

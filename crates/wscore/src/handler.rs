@@ -6,6 +6,7 @@ use std::fmt;
 use crate::close::CloseFrame;
 use crate::error::WsError;
 use crate::handshake::extensions::ExtensionOffer;
+use crate::protocol::Message;
 use crate::websocket::WebSocket;
 
 /// Which protocol the client speaks.
@@ -100,5 +101,22 @@ pub trait Handler: Send + Sync {
     /// The code and reason answering a client-initiated close.
     fn passive_closing_handshake(&self, _peer: Option<&CloseFrame>) -> (u16, String) {
         (crate::close::codes::NORMAL, String::new())
+    }
+
+    /// A message to send after the client's close arrived and before it is
+    /// answered (the `close` handler reports the client's code this way).
+    fn message_before_closing(
+        &self,
+        _request: &HandshakeRequest,
+        _peer: Option<&CloseFrame>,
+    ) -> Option<Message> {
+        None
+    }
+
+    /// Checks one handler-file option (`key = value`) at start-up; an `Err`
+    /// is logged as a warning naming the file and line. By default a
+    /// handler takes no options.
+    fn check_option(&self, key: &str, _value: &str) -> Result<(), String> {
+        Err(format!("unknown option '{key}'"))
     }
 }

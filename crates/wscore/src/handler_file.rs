@@ -21,6 +21,8 @@ pub struct HandlerFile {
     pub handler: String,
     /// Every key but `handler`, in file order.
     pub options: Vec<(String, String)>,
+    /// The 1-based line of each option, in the same order (for warnings).
+    pub option_lines: Vec<usize>,
 }
 
 /// Why a handler file was refused. `line` is 1-based; it is 0 for a fault
@@ -48,6 +50,7 @@ pub fn parse_handler_file(text: &str) -> Result<HandlerFile, HandlerFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut handler: Option<String> = None;
     let mut options: Vec<(String, String)> = Vec::new();
+    let mut option_lines: Vec<usize> = Vec::new();
     // Line of each key seen, to name the first one in a duplicate error.
     let mut seen: Vec<(String, usize)> = Vec::new();
 
@@ -81,11 +84,16 @@ pub fn parse_handler_file(text: &str) -> Result<HandlerFile, HandlerFileError> {
             handler = Some(value.to_string());
         } else {
             options.push((key.to_string(), value.to_string()));
+            option_lines.push(line);
         }
     }
 
     match handler {
-        Some(handler) => Ok(HandlerFile { handler, options }),
+        Some(handler) => Ok(HandlerFile {
+            handler,
+            options,
+            option_lines,
+        }),
         None => Err(HandlerFileError {
             line: 0,
             message: "no `handler = NAME` line".into(),
@@ -134,7 +142,8 @@ mod tests {
             ok("handler=echo"),
             HandlerFile {
                 handler: "echo".into(),
-                options: vec![]
+                options: vec![],
+                option_lines: vec![],
             }
         );
     }
@@ -159,6 +168,12 @@ mod tests {
         let f = ok("b = 2\nhandler = x\na = 1\n");
         assert_eq!(f.handler, "x");
         assert_eq!(f.options, opts(&[("b", "2"), ("a", "1")]));
+    }
+
+    #[test]
+    fn each_option_keeps_its_line() {
+        let f = ok("# c\nhandler = x\n\nroom = a\n  # c\nmax = 2\n");
+        assert_eq!(f.option_lines, [4, 6]);
     }
 
     #[test]

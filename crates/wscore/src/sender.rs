@@ -77,7 +77,10 @@ impl Sender {
         self.push(Outgoing::Ping(payload.into()))
     }
 
-    /// Asks the connection to close with this code and reason.
+    /// Asks the connection to close with this code and reason, after what
+    /// is queued already. Accepted even when the queue holds
+    /// [`QUEUE_CAPACITY`] messages, so a peer that stopped reading can still
+    /// be cut off.
     pub fn close(&self, code: u16, reason: impl Into<String>) -> Result<(), QueueError> {
         self.push(Outgoing::Close(code, reason.into()))
     }
@@ -99,7 +102,12 @@ impl Sender {
         }
         let was_empty = {
             let mut queue = self.shared.queue();
-            if queue.len() >= QUEUE_CAPACITY {
+            // One place more for a close, so a full queue can still be cut off.
+            let limit = match item {
+                Outgoing::Close(..) => QUEUE_CAPACITY + 1,
+                _ => QUEUE_CAPACITY,
+            };
+            if queue.len() >= limit {
                 return Err(QueueError::Full);
             }
             queue.push_back(item);
@@ -242,6 +250,9 @@ mod tests {
             sender.send_binary(vec![0u8]).unwrap();
         }
         assert_eq!(sender.send_binary(vec![0u8]), Err(QueueError::Full));
+        assert_eq!(sender.close(1008, "too slow"), Ok(()));
+        assert_eq!(sender.close(1008, "again"), Err(QueueError::Full));
+        assert_eq!(inbox.take_all().len(), QUEUE_CAPACITY + 1);
         drop(inbox);
         assert!(!sender.is_open());
         assert_eq!(sender.send_text("late"), Err(QueueError::Closed));

@@ -251,6 +251,9 @@ impl<'t> WebSocket<'t> {
         if self.close_sent.is_some() {
             return Ok(()); // the peer answered our close
         }
+        if let Some(report) = self.handler.message_before_closing(&self.request, frame) {
+            self.send_message(&report)?;
+        }
         let (code, reason) = self.handler.passive_closing_handshake(frame);
         self.queue_close(code, &reason)?;
         self.flush()

@@ -74,6 +74,43 @@ fn echoes_and_answers_the_clients_close() {
     assert_eq!(t.writes, 3, "one write per message");
 }
 
+struct ReportsClose;
+
+impl Handler for ReportsClose {
+    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
+        while ws.receive_message()?.is_some() {}
+        Ok(())
+    }
+
+    fn message_before_closing(
+        &self,
+        _request: &HandshakeRequest,
+        peer: Option<&CloseFrame>,
+    ) -> Option<Message> {
+        peer.map(|p| Message::Text(format!("{} {}", p.code, p.reason)))
+    }
+
+    fn passive_closing_handshake(&self, peer: Option<&CloseFrame>) -> (u16, String) {
+        peer.map_or((codes::NORMAL, String::new()), |p| {
+            (p.code, p.reason.clone())
+        })
+    }
+}
+
+#[test]
+fn a_message_before_closing_precedes_the_close_answer() {
+    let mut t = MemoryTransport::with_input(&[&client_close(4000, "ok")]);
+    assert!(matches!(run(&ReportsClose, &mut t), Ending::Completed));
+    let expected: Vec<u8> = [
+        &[0x81, 0x07][..],
+        b"4000 ok",
+        &[0x88, 0x04, 0x0f, 0xa0],
+        b"ok",
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+}
+
 #[test]
 fn pings_between_fragments_are_answered_in_order() {
     let mut t = MemoryTransport::with_input(&[
