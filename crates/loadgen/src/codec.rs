@@ -61,6 +61,9 @@ pub struct Reader<R> {
     start: usize,
     end: usize,
     inflate: Option<Decompress>,
+    /// A fragmented message being reassembled (opcode, compressed, data):
+    /// a control frame may come between its fragments.
+    partial: Option<(u8, bool, Vec<u8>)>,
 }
 
 impl<R: AsyncRead + Unpin> Reader<R> {
@@ -74,11 +77,11 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             start: 0,
             end: leftover.len(),
             inflate: deflate.then(|| Decompress::new(false)),
+            partial: None,
         }
     }
 
     pub async fn next(&mut self) -> Result<Frame, String> {
-        let mut message: Option<(u8, bool, Vec<u8>)> = None;
         loop {
             let (fin, rsv1, opcode, len) = self.header().await?;
             let mut payload = Vec::new();
@@ -86,13 +89,13 @@ impl<R: AsyncRead + Unpin> Reader<R> {
             if opcode >= OP_CLOSE {
                 return Ok(Frame { opcode, payload });
             }
-            match (&mut message, opcode) {
-                (None, OP_TEXT | OP_BINARY) => message = Some((opcode, rsv1, payload)),
+            match (&mut self.partial, opcode) {
+                (None, OP_TEXT | OP_BINARY) => self.partial = Some((opcode, rsv1, payload)),
                 (Some((_, _, data)), OP_CONT) => data.extend_from_slice(&payload),
                 _ => return Err(format!("unexpected frame opcode {opcode:#x}")),
             }
             if fin {
-                let (opcode, compressed, data) = message.take().unwrap();
+                let (opcode, compressed, data) = self.partial.take().expect("set above");
                 let payload = if compressed {
                     self.inflate(data)?
                 } else {
