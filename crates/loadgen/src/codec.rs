@@ -253,7 +253,7 @@ mod tests {
     async fn fragments_and_compressed_messages_are_reassembled() {
         let text = b"hello hello hello hello".repeat(100);
         let compressed = Deflater::default().compress(&text);
-        let mut wire = vec![0x41, 126];
+        let mut wire = vec![0xC1, 126];
         wire.extend_from_slice(&(compressed.len() as u16).to_be_bytes());
         wire.extend_from_slice(&compressed);
         wire.extend_from_slice(&[0x02, 2, b'a', b'b', 0x89, 0, 0x80, 1, b'c']);
