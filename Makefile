@@ -9,9 +9,9 @@ MODULE   := target/release/mod_rswebsocket.so
 APXS     ?= apxs
 
 # Debian/Ubuntu packages the build and the tests need.
-PACKAGES := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
+PACKAGES := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl util-linux
 
-.PHONY: all deps build install run start stop test unit-test integration-test lint clean
+.PHONY: all deps build install run start stop test unit-test integration-test lint clean bench
 
 all: build
 
@@ -75,6 +75,12 @@ unit-test:
 # Real httpd (event, worker, prefork) with the release module, real clients.
 integration-test: build
 	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+
+# The module against Apache + mod_proxy_wstunnel + tokio-tungstenite and
+# tokio-tungstenite alone, on loopback; prints a table (bench/run.sh).
+bench: build
+	cargo build --release -p loadgen
+	bench/run.sh $(MODULE) target/release/wsload target/release/wsecho
 
 lint:
 	cargo fmt --all -- --check

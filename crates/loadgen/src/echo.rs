@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use tokio::io::AsyncWriteExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::{timeout_at, Instant};
 
 use crate::codec::{encode_frame, Deflater, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
@@ -126,6 +126,7 @@ impl Job {
         } = conn;
         let sent_at: RefCell<VecDeque<Instant>> = RefCell::new(VecDeque::new());
         let credits = Semaphore::new(self.in_flight);
+        let writer_stopped = Notify::new();
         let mut deflater = deflate.then(Deflater::default);
         let mut mask_state = self.mask_seed;
 
@@ -141,6 +142,7 @@ impl Job {
                     batch += 1;
                 }
                 if Instant::now() >= self.deadline {
+                    writer_stopped.notify_one();
                     return Ok::<_, String>(writer);
                 }
                 frames.clear();
@@ -174,24 +176,22 @@ impl Job {
         let read = async {
             let mut expected = 0u64;
             loop {
-                let now = Instant::now();
-                if now >= self.deadline && sent_at.borrow().is_empty() {
+                let idle = sent_at.borrow().is_empty();
+                if idle && Instant::now() >= self.deadline {
                     return Ok::<_, String>(());
                 }
-                // Before the deadline, wake up at it to re-check; after, wait
-                // for the missing echoes a bounded time.
-                let limit = if now < self.deadline {
-                    self.deadline
+                // A frame read is not cancel-safe, so it is only abandoned
+                // when no echo is owed (the writer has stopped); otherwise a
+                // missing echo is waited for a bounded time.
+                let frame = if idle {
+                    tokio::select! {
+                        frame = reader.next() => frame?,
+                        () = writer_stopped.notified() => continue,
+                    }
                 } else {
-                    self.deadline + DRAIN_LIMIT
-                };
-                let frame = match timeout_at(limit, reader.next()).await {
-                    Ok(frame) => frame?,
-                    Err(_) if now < self.deadline => continue,
-                    Err(_) => {
-                        return Err(format!(
-                            "message {expected}: no echo within {DRAIN_LIMIT:?}"
-                        ))
+                    match timeout_at(self.deadline.max(Instant::now()) + DRAIN_LIMIT, reader.next()).await {
+                        Ok(frame) => frame?,
+                        Err(_) => return Err(format!("message {expected}: no echo within {DRAIN_LIMIT:?}")),
                     }
                 };
                 match frame.opcode {
