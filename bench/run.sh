@@ -15,8 +15,17 @@ work="$repo/target/bench"
 secs=${SECONDS_PER_RUN:-3}
 libexec=$(apxs -q LIBEXECDIR)
 
-# Ports: a = module, b = Apache proxy, b's backend, c = tungstenite alone.
-A_PORT=18080 A_TLS=18443 B_PORT=18180 B_TLS=18543 B_BACKEND=19200 C_PORT=19100 C_TLS=19543
+# Ports from BENCH_PORT_BASE (default 27100): a = module, b = Apache proxy,
+# b's backend, c = tungstenite alone. All must be free.
+base=${BENCH_PORT_BASE:-27100}
+A_PORT=$base A_TLS=$((base + 1)) B_PORT=$((base + 2)) B_TLS=$((base + 3)) B_BACKEND=$((base + 4))
+C_PORT=$((base + 5)) C_TLS=$((base + 6))
+for port in $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "127.0.0.1:$port is already in use: set BENCH_PORT_BASE to a free range of 7 ports" >&2
+        exit 1
+    fi
+done
 
 if [ "$(nproc)" -ge 2 ]; then
     client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
