@@ -220,7 +220,7 @@ impl<'t> WebSocket<'t> {
                     self.protocol.feed(&self.read_buf[..n]);
                     return Ok(());
                 }
-                Input::Woken => continue,
+                Input::Woken => self.inbox.acknowledge_wakeup(),
                 Input::Eof => {
                     self.inbox.close();
                     return Err(WsError::ConnectionLost);
