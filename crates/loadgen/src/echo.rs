@@ -189,9 +189,18 @@ impl Job {
                         () = writer_stopped.notified() => continue,
                     }
                 } else {
-                    match timeout_at(self.deadline.max(Instant::now()) + DRAIN_LIMIT, reader.next()).await {
+                    match timeout_at(
+                        self.deadline.max(Instant::now()) + DRAIN_LIMIT,
+                        reader.next(),
+                    )
+                    .await
+                    {
                         Ok(frame) => frame?,
-                        Err(_) => return Err(format!("message {expected}: no echo within {DRAIN_LIMIT:?}")),
+                        Err(_) => {
+                            return Err(format!(
+                                "message {expected}: no echo within {DRAIN_LIMIT:?}"
+                            ))
+                        }
                     }
                 };
                 match frame.opcode {
