@@ -10,7 +10,7 @@ APXS     ?= apxs
 
 # Debian/Ubuntu packages the build needs, and those the tests need besides
 # (a browser for the console page's test).
-PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl
+PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl util-linux
 TEST_PACKAGES := chromium
 
 # Handler files `make install` puts in place: the others (bench,
@@ -33,7 +33,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean
+.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean bench
 
 all: build
 
@@ -118,6 +118,12 @@ conformance-quick: build
 # The full suite, compression (12.x, 13.x) included: about 25 minutes.
 conformance: build
 	tests/conformance.sh '*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
+
+# The module against Apache + mod_proxy_wstunnel + tokio-tungstenite and
+# tokio-tungstenite alone, on loopback; prints a table (bench/run.sh).
+bench: build
+	cargo build --release -p loadgen
+	bench/run.sh $(MODULE) target/release/wsload target/release/wsecho
 
 lint:
 	cargo fmt --all -- --check

@@ -171,9 +171,21 @@ impl Inbox {
     }
 
     /// Takes everything queued so far, oldest first.
+    /// Costs no system call when nothing is queued (the common case: it
+    /// runs before every read).
     pub fn take_all(&self) -> VecDeque<Outgoing> {
+        let mut queue = self.shared.queue();
+        if queue.is_empty() {
+            return VecDeque::new();
+        }
         self.wakeup.drain();
-        std::mem::take(&mut *self.shared.queue())
+        std::mem::take(&mut *queue)
+    }
+
+    /// Clears a wake-up that fired; a byte written after its items were
+    /// already taken would otherwise keep the wake-up readable.
+    pub fn acknowledge_wakeup(&self) {
+        self.wakeup.drain();
     }
 
     /// Refuses further sends; called when the connection ends.

@@ -303,7 +303,8 @@ impl<'t> WebSocket<'t> {
                     self.protocol.feed(&self.read_buf[..n]);
                     return Ok(());
                 }
-                Input::Woken | Input::TimedOut => continue,
+                Input::Woken => self.inbox.acknowledge_wakeup(),
+                Input::TimedOut => continue,
                 Input::Eof if self.protocol.peer_closed_connection() => return Ok(()),
                 Input::Eof => {
                     self.inbox.close();

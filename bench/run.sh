@@ -1,0 +1,177 @@
+#!/bin/bash
+# `make bench`: this module (a) against Apache + mod_proxy_wstunnel in front
+# of a tokio-tungstenite echo server (b) and that server alone (c), on
+# loopback, client and servers pinned to different cores, each row run
+# A B C A B C so the ratios survive a noisy machine. Prints a markdown table.
+#
+# usage: bench/run.sh MODULE_SO WSLOAD WSECHO   (env SECONDS_PER_RUN, default 3)
+set -euo pipefail
+module=$(realpath "${1:?usage: run.sh MODULE WSLOAD WSECHO}")
+wsload=$(realpath "$2")
+wsecho=$(realpath "$3")
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+work="$repo/target/bench"
+secs=${SECONDS_PER_RUN:-3}
+libexec=$(apxs -q LIBEXECDIR)
+
+# Ports from BENCH_PORT_BASE (default 27100): a = module, b = Apache proxy,
+# b's backend, c = tungstenite alone. All must be free.
+base=${BENCH_PORT_BASE:-27100}
+A_PORT=$base A_TLS=$((base + 1)) B_PORT=$((base + 2)) B_TLS=$((base + 3)) B_BACKEND=$((base + 4))
+C_PORT=$((base + 5)) C_TLS=$((base + 6))
+for port in $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "127.0.0.1:$port is already in use: set BENCH_PORT_BASE to a free range of 7 ports" >&2
+        exit 1
+    fi
+done
+
+if [ "$(nproc)" -ge 2 ]; then
+    client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
+else
+    echo "note: one CPU, client and servers share it" >&2
+    client_cpu=() server_cpu=()
+fi
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+pids=()
+apache_confs=()
+cleanup() {
+    for conf in "${apache_confs[@]}"; do apache2 -f "$conf" -k stop 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on 127.0.0.1:$1" >&2
+    exit 1
+}
+
+started_pid=""
+start_apache() { # name port tls_port handler_config extra; sets started_pid
+    local root="$work/$1"
+    rm -rf "$root" && mkdir -p "$root"
+    PORT=$2 TLS_PORT=$3 MPM=event MODULE=$module LOG_LEVEL=warn HANDLER_CONFIG=$4 \
+        EXTRA="$(cat "$here/apache-mpm.conf")
+$5" "$repo/apache-conf/render-conf.sh" "$root" >/dev/null
+    chmod 755 "$work" "$root"
+    "${server_cpu[@]}" apache2 -f "$root/httpd.conf" -k start
+    apache_confs+=("$root/httpd.conf")
+    wait_port "$2"
+    started_pid=$(cat "$root/httpd.pid")
+}
+
+start_wsecho() { # port [tls args]
+    "${server_cpu[@]}" "$wsecho" --port "$@" &
+    pids+=($!)
+    wait_port "$1"
+}
+
+mkdir -p "$work"
+start_apache a $A_PORT $A_TLS "WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" ""
+a_pid=$started_pid
+start_wsecho $B_BACKEND
+b_backend_pid=${pids[-1]}
+start_apache b $B_PORT $B_TLS "# no WebSocket handlers: the proxy serves /echo" \
+"LoadModule proxy_module $libexec/mod_proxy.so
+LoadModule proxy_wstunnel_module $libexec/mod_proxy_wstunnel.so
+ProxyPass /echo ws://127.0.0.1:$B_BACKEND/"
+b_pid=$started_pid
+start_wsecho $C_PORT
+c_pid=${pids[-1]}
+start_wsecho $C_TLS --tls-cert "$work/a/cert.pem" --tls-key "$work/a/key.pem"
+c_tls_pid=${pids[-1]}
+
+url() { # peer tls
+    case "$1:$2" in
+        a:no) echo "ws://127.0.0.1:$A_PORT/echo" ;; a:yes) echo "wss://127.0.0.1:$A_TLS/echo" ;;
+        b:no) echo "ws://127.0.0.1:$B_PORT/echo" ;; b:yes) echo "wss://127.0.0.1:$B_TLS/echo" ;;
+        c:no) echo "ws://127.0.0.1:$C_PORT/" ;; c:yes) echo "wss://127.0.0.1:$C_TLS/" ;;
+    esac
+}
+server_pids() { # peer tls
+    case "$1:$2" in
+        a:*) echo "--server-pid $a_pid" ;;
+        b:*) echo "--server-pid $b_pid --server-pid $b_backend_pid" ;;
+        c:no) echo "--server-pid $c_pid" ;; c:yes) echo "--server-pid $c_tls_pid" ;;
+    esac
+}
+
+# One wsload run; prints its RESULT fields (key=value ...).
+load() { # mode peer tls args...
+    local mode=$1 peer=$2 tls=$3 out
+    shift 3
+    # shellcheck disable=SC2046
+    out=$("${client_cpu[@]}" "$wsload" "$mode" --url "$(url "$peer" "$tls")" $(server_pids "$peer" "$tls") "$@" 2>&1) || {
+        echo "wsload failed against $peer: $out" >&2
+        echo "failed=1"
+        return
+    }
+    echo "$out" | sed -n 's/^RESULT //p'
+    echo "$out" | grep '^first error' | sed "s/^/  ($peer) /" >&2 || true
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else printf "%.6g", (x + y) / 2 }'; }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
+fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
+
+echo "| test | figure | (a) module | (b) wstunnel + tungstenite | (c) tungstenite | a÷b | a÷c | p99 µs a / b / c | server CPU a / b / c | errors |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+
+# name metric(msgs_per_s|mb_per_s) tls wsload-args...
+echo_row() {
+    local name=$1 metric=$2 tls=$3
+    shift 3
+    declare -A first second
+    local peer r
+    if [[ "$*" == *--deflate* ]]; then
+        r=$(load echo a "$tls" --duration 1 "$@")
+        if [ "$(field "$r" deflate)" != yes ]; then
+            echo "| $name | $metric | n/a (no permessage-deflate in this build) | | | | | | | |"
+            return
+        fi
+    fi
+    for peer in a b c; do first[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
+    for peer in a b c; do second[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
+    declare -A value p99 cpu
+    local errors=0
+    for peer in a b c; do
+        value[$peer]=$(mean "$(field "${first[$peer]}" "$metric")" "$(field "${second[$peer]}" "$metric")")
+        p99[$peer]=$(mean "$(field "${first[$peer]}" p99_us)" "$(field "${second[$peer]}" p99_us)")
+        cpu[$peer]=$(awk -v x="$(mean "$(field "${first[$peer]}" server_cpu)" "$(field "${second[$peer]}" server_cpu)")" 'BEGIN { printf "%.0f%%", x * 100 }')
+        errors=$((errors + $(field "${first[$peer]}" errors || echo 1) + $(field "${second[$peer]}" errors || echo 1)))
+        [ -n "$(field "${first[$peer]}${second[$peer]}" failed)" ] && errors=$((errors + 1))
+    done
+    local label=${metric/msgs_per_s/msgs\/s}
+    label=${label/mb_per_s/MB\/s}
+    if [[ "$*" == *--deflate* ]]; then
+        name="$name (b, c uncompressed)"
+    fi
+    echo "| $name | $label | $(fmt "${value[a]}") | $(fmt "${value[b]}") | $(fmt "${value[c]}") | $(ratio "${value[a]}" "${value[b]}") | $(ratio "${value[a]}" "${value[c]}") | $(fmt "${p99[a]}") / $(fmt "${p99[b]}") / $(fmt "${p99[c]}") | ${cpu[a]} / ${cpu[b]} / ${cpu[c]} | $errors |"
+}
+
+echo_row "1 × 32 B" msgs_per_s no --connections 1 --size 32
+echo_row "64 × 32 B" msgs_per_s no --connections 64 --size 32
+echo_row "64 × 32 B, 16 in flight" msgs_per_s no --connections 64 --size 32 --in-flight 16
+echo_row "64 × 64 KiB binary" mb_per_s no --connections 64 --size 64K --binary
+echo_row "64 × 1 MiB binary" mb_per_s no --connections 64 --size 1M --binary
+echo_row "permessage-deflate 64 × 4 KiB text" msgs_per_s no --connections 64 --size 4K --deflate
+echo_row "wss 64 × 32 B" msgs_per_s yes --connections 64 --size 32
+
+# Hold: memory is not noisy, so once per peer.
+declare -A held kib
+for peer in a b c; do
+    r=$(load hold $peer no --connections 5000 --ping-interval 2 --hold 3)
+    held[$peer]=$(field "$r" held)
+    kib[$peer]=$(field "$r" kib_per_conn)
+done
+echo "| hold 5,000 idle (ping every 2 s) | KiB server memory per connection (lower is better) | $(fmt "${kib[a]}") (${held[a]:-0} held) | $(fmt "${kib[b]}") (${held[b]:-0} held) | $(fmt "${kib[c]}") (${held[c]:-0} held) | $(ratio "${kib[a]}" "${kib[b]}") | $(ratio "${kib[a]}" "${kib[c]}") | | | |"
+
+echo
+echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client on CPU 0, servers on CPU 1; ${secs} s per run, figures are the mean of two runs per peer (A B C A B C)."

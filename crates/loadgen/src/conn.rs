@@ -1,0 +1,137 @@
+//! Opening a WebSocket to the target: TCP (and TLS, trusting any
+//! certificate: the target is loopback), then the RFC 6455 handshake.
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
+
+use crate::codec::Reader;
+use crate::target::Target;
+
+pub type ReadHalf = Box<dyn AsyncRead + Unpin>;
+pub type WriteHalf = Box<dyn AsyncWrite + Unpin>;
+
+/// The handshake must finish within this, or the connection counts as failed.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_RESPONSE_HEAD: usize = 8192;
+
+pub struct Conn {
+    pub reader: Reader<ReadHalf>,
+    pub writer: WriteHalf,
+    /// permessage-deflate was negotiated.
+    pub deflate: bool,
+}
+
+pub struct Connector {
+    target: Target,
+    tls: Option<tokio_native_tls::TlsConnector>,
+    offer_deflate: bool,
+}
+
+impl Connector {
+    pub fn new(target: Target, offer_deflate: bool) -> Result<Connector, String> {
+        let tls = if target.tls {
+            let connector = native_tls::TlsConnector::builder()
+                .danger_accept_invalid_certs(true)
+                .danger_accept_invalid_hostnames(true)
+                .build()
+                .map_err(|e| format!("TLS setup: {e}"))?;
+            Some(connector.into())
+        } else {
+            None
+        };
+        Ok(Connector {
+            target,
+            tls,
+            offer_deflate,
+        })
+    }
+
+    pub async fn connect(&self) -> Result<Conn, String> {
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, self.open())
+            .await
+            .map_err(|_| "the handshake timed out".to_string())?
+    }
+
+    async fn open(&self) -> Result<Conn, String> {
+        let tcp = TcpStream::connect(self.target.addr)
+            .await
+            .map_err(|e| format!("connecting to {}: {e}", self.target.addr))?;
+        tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+        match &self.tls {
+            None => {
+                let (r, w) = tcp.into_split();
+                self.handshake(Box::new(r), Box::new(w)).await
+            }
+            Some(tls) => {
+                let stream = tls
+                    .connect(&self.target.host, tcp)
+                    .await
+                    .map_err(|e| format!("TLS handshake: {e}"))?;
+                let (r, w) = tokio::io::split(stream);
+                self.handshake(Box::new(r), Box::new(w)).await
+            }
+        }
+    }
+
+    async fn handshake(&self, mut reader: ReadHalf, mut writer: WriteHalf) -> Result<Conn, String> {
+        let key = generate_key();
+        let extensions = if self.offer_deflate {
+            "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n"
+        } else {
+            ""
+        };
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extensions}\r\n",
+            self.target.path,
+            self.target.host,
+            self.target.addr.port()
+        );
+        writer
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("sending the handshake: {e}"))?;
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 1024];
+        let end = loop {
+            if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            if head.len() > MAX_RESPONSE_HEAD {
+                return Err("the handshake response is too long".into());
+            }
+            let n = reader
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("reading the handshake: {e}"))?;
+            if n == 0 {
+                return Err("the server closed during the handshake".into());
+            }
+            head.extend_from_slice(&chunk[..n]);
+        };
+        let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+        let status = text.lines().next().unwrap_or("");
+        if !status.starts_with("http/1.1 101") {
+            return Err(format!("the server answered '{status}' instead of 101"));
+        }
+        let header = |name: &str| {
+            text.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.trim() == name)
+                .map(|(_, v)| v.trim().to_string())
+        };
+        let accept = derive_accept_key(key.as_bytes()).to_ascii_lowercase();
+        if header("sec-websocket-accept").as_deref() != Some(accept.as_str()) {
+            return Err("wrong Sec-WebSocket-Accept".into());
+        }
+        let deflate =
+            header("sec-websocket-extensions").is_some_and(|v| v.starts_with("permessage-deflate"));
+        Ok(Conn {
+            reader: Reader::new(reader, &head[end..], deflate),
+            writer,
+            deflate,
+        })
+    }
+}
