@@ -452,21 +452,15 @@ pub struct RawWs {
 
 /// A masked client frame.
 pub fn frame(fin: bool, rsv: u8, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [0x12, 0x34, 0x56, 0x78];
-    let mut out = vec![(if fin { 0x80 } else { 0 }) | (rsv << 4) | opcode];
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&key);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    let mut out = Vec::new();
+    wscore::frame::encode_client_frame(
+        fin,
+        rsv,
+        opcode,
+        [0x12, 0x34, 0x56, 0x78],
+        payload,
+        &mut out,
+    );
     out
 }
 

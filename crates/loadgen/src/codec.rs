@@ -15,36 +15,8 @@ const READ_BUF: usize = 16 * 1024;
 
 /// Appends one masked frame (FIN set) to `out`.
 pub fn encode_frame(opcode: u8, rsv1: bool, payload: &[u8], mask: [u8; 4], out: &mut Vec<u8>) {
-    out.push(0x80 | if rsv1 { 0x40 } else { 0 } | opcode);
-    match payload.len() {
-        n if n < 126 => out.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            out.push(0x80 | 126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(0x80 | 127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&mask);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], mask);
-}
-
-fn apply_mask(data: &mut [u8], mask: [u8; 4]) {
-    let wide = u64::from_ne_bytes([
-        mask[0], mask[1], mask[2], mask[3], mask[0], mask[1], mask[2], mask[3],
-    ]);
-    let mut chunks = data.chunks_exact_mut(8);
-    for chunk in &mut chunks {
-        let v = u64::from_ne_bytes(chunk.try_into().unwrap()) ^ wide;
-        chunk.copy_from_slice(&v.to_ne_bytes());
-    }
-    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
-        *b ^= mask[i % 4];
-    }
+    let rsv = if rsv1 { 0b100 } else { 0 };
+    wscore::frame::encode_client_frame(true, rsv, opcode, mask, payload, out);
 }
 
 /// A message or control frame read from the server.
@@ -245,7 +217,7 @@ mod tests {
         encode_frame(OP_BINARY, false, &payload, [1, 2, 3, 4], &mut out);
         assert_eq!(&out[..4], &[0x82, 0x80 | 126, 1, 44]);
         let mut body = out[8..].to_vec();
-        apply_mask(&mut body, [1, 2, 3, 4]);
+        wscore::mask::apply_mask(&mut body, [1, 2, 3, 4], 0);
         assert_eq!(body, payload);
     }
 

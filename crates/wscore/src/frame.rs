@@ -139,20 +139,53 @@ impl FrameHeader {
     /// Appends an unmasked (server to client) header with the minimal length
     /// encoding.
     pub fn encode_server(fin: bool, rsv: u8, opcode: OpCode, payload_len: u64, out: &mut Vec<u8>) {
-        debug_assert!(rsv <= 0x7 && payload_len >> 63 == 0);
-        let b0 = (u8::from(fin) << 7) | ((rsv & 0x7) << 4) | opcode.as_u8();
-        match payload_len {
-            0..=125 => out.extend_from_slice(&[b0, payload_len as u8]),
-            126..=0xFFFF => {
-                out.extend_from_slice(&[b0, 126]);
-                out.extend_from_slice(&(payload_len as u16).to_be_bytes());
-            }
-            _ => {
-                out.extend_from_slice(&[b0, 127]);
-                out.extend_from_slice(&payload_len.to_be_bytes());
-            }
+        encode_header(fin, rsv, opcode.as_u8(), None, payload_len, out);
+    }
+}
+
+/// A frame header with the minimal length encoding and, for a client
+/// frame, its masking key.
+fn encode_header(
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    payload_len: u64,
+    out: &mut Vec<u8>,
+) {
+    debug_assert!(rsv <= 0x7 && opcode <= 0xF && payload_len >> 63 == 0);
+    let b0 = (u8::from(fin) << 7) | ((rsv & 0x7) << 4) | opcode;
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    match payload_len {
+        0..=125 => out.extend_from_slice(&[b0, mask_bit | payload_len as u8]),
+        126..=0xFFFF => {
+            out.extend_from_slice(&[b0, mask_bit | 126]);
+            out.extend_from_slice(&(payload_len as u16).to_be_bytes());
+        }
+        _ => {
+            out.extend_from_slice(&[b0, mask_bit | 127]);
+            out.extend_from_slice(&payload_len.to_be_bytes());
         }
     }
+    if let Some(mask) = mask {
+        out.extend_from_slice(&mask);
+    }
+}
+
+/// A whole masked client frame, as clients send them: for test clients and
+/// the load generator. `opcode` is raw, so reserved ones can be sent too.
+pub fn encode_client_frame(
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: [u8; 4],
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    encode_header(fin, rsv, opcode, Some(mask), payload.len() as u64, out);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    crate::mask::apply_mask(&mut out[start..], mask, 0);
 }
 
 #[cfg(test)]

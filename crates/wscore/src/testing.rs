@@ -49,21 +49,15 @@ impl Transport for MemoryTransport {
 
 /// A masked client frame (mask key 0x37fa213d, as in RFC 6455 §5.7).
 pub fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let key = [0x37, 0xfa, 0x21, 0x3d];
-    let mut frame = vec![(if fin { 0x80 } else { 0 }) | opcode];
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&key);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    let mut frame = Vec::new();
+    crate::frame::encode_client_frame(
+        fin,
+        0,
+        opcode,
+        [0x37, 0xfa, 0x21, 0x3d],
+        payload,
+        &mut frame,
+    );
     frame
 }
 
