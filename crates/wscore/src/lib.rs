@@ -9,6 +9,7 @@
 pub mod close;
 pub mod dispatch;
 pub mod error;
+pub mod extensions;
 pub mod frame;
 pub mod handler;
 pub mod handler_file;
