@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use wscore::dispatch::HandlerMap;
+use wscore::extensions::CompressionSettings;
 
 use crate::ffi;
 use crate::log::{guard, Target};
@@ -38,9 +39,23 @@ pub struct DirConfig {
     /// `WebSocketMaxMessageSize`; set at server level it is inherited by
     /// every location through Apache's per-dir merge.
     pub max_message_size: Option<u64>,
+    /// `WebSocketCompression On|Off`.
+    pub compression: Option<bool>,
+    /// `WebSocketCompressionMaxWindowBits 8-15`.
+    pub compression_max_window_bits: Option<u8>,
 }
 
 impl DirConfig {
+    pub fn compression_settings(&self) -> CompressionSettings {
+        let default = CompressionSettings::default();
+        CompressionSettings {
+            enabled: self.compression.unwrap_or(default.enabled),
+            max_window_bits: self
+                .compression_max_window_bits
+                .unwrap_or(default.max_window_bits),
+        }
+    }
+
     pub fn max_message_size(&self) -> u64 {
         self.max_message_size
             .unwrap_or(wscore::protocol::ProtocolConfig::default().max_message_size)
@@ -122,6 +137,11 @@ pub unsafe extern "C" fn merge_dir_config(
             let merged = DirConfig {
                 handler: or_inherit(&new.handler, &base.handler),
                 max_message_size: or_inherit(&new.max_message_size, &base.max_message_size),
+                compression: or_inherit(&new.compression, &base.compression),
+                compression_max_window_bits: or_inherit(
+                    &new.compression_max_window_bits,
+                    &base.compression_max_window_bits,
+                ),
             };
             pool_box(pool, merged).cast()
         },

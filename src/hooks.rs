@@ -181,6 +181,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
             handler: handlers::find(name)?,
             options: Vec::new(),
             max_message_size,
+            compression: dir.compression_settings(),
         });
     }
     let resource = normalize_resource(path)?;
@@ -191,6 +192,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         handler: handlers::find(&entry.handler)?,
         options: entry.options.clone(),
         max_message_size,
+        compression: dir.compression_settings(),
     })
 }
 

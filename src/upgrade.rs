@@ -3,6 +3,7 @@
 use std::os::raw::c_int;
 
 use wscore::close::codes;
+use wscore::extensions::{negotiate, CompressionSettings};
 use wscore::handler::{Handler, HandshakeRequest, ProtocolVersion, Rejection};
 use wscore::handshake::{detect_draft, rfc6455, Draft, HandshakeError, RequestHead};
 use wscore::protocol::ProtocolConfig;
@@ -27,6 +28,7 @@ pub struct Route {
     pub handler: &'static dyn Handler,
     pub options: Vec<(String, String)>,
     pub max_message_size: u64,
+    pub compression: CompressionSettings,
 }
 
 pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
@@ -75,10 +77,15 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
             return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
         }
     }
+    let agreement = if request.allow_extensions {
+        negotiate(&request.requested_extensions, &route.compression)
+    } else {
+        None
+    };
     let response = rfc6455::response(
         &accept,
         request.protocol.as_deref(),
-        None,
+        agreement.as_ref().map(|a| a.response.as_str()),
         &request.response_headers,
     );
     // SAFETY: r is live and the handshake is accepted: the connection is ours.
@@ -103,14 +110,16 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     ws_log!(
         log,
         Level::Debug,
-        "WebSocket {} open (version {}, handler '{}', subprotocol {:?})",
+        "WebSocket {} open (version {}, handler '{}', subprotocol {:?}, extensions {:?})",
         route.resource,
         request.version,
         route.handler_name,
-        request.protocol
+        request.protocol,
+        agreement.as_ref().map(|a| a.response.as_str())
     );
     let config = ProtocolConfig {
         max_message_size: route.max_message_size,
+        compression: agreement.map(|a| a.compression),
     };
     let mut ws = match WebSocket::new(&mut transport, route.handler, request, config) {
         Ok(ws) => ws,

@@ -3,9 +3,13 @@
 use wscore::handler::Handler;
 
 mod echo;
+mod echo_noext;
 
 /// Every handler a handler file or `WebSocketHandler` can name.
-static REGISTRY: &[(&str, &dyn Handler)] = &[("echo", &echo::Echo)];
+static REGISTRY: &[(&str, &dyn Handler)] = &[
+    ("echo", &echo::Echo),
+    ("echo_noext", &echo_noext::EchoNoExt),
+];
 
 /// The handler registered under `name`.
 pub fn find(name: &str) -> Option<&'static dyn Handler> {

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::close::{codes, CloseFrame};
 use crate::error::WsError;
+use crate::extensions::deflate_stream::DeflateStream;
+use crate::extensions::Compression;
 use crate::handler::{Handler, HandshakeRequest};
 use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig};
 use crate::sender::{Inbox, Outgoing, Sender};
@@ -30,6 +32,8 @@ pub struct WebSocket<'t> {
     protocol: Protocol,
     inbox: Inbox,
     read_buf: Vec<u8>,
+    /// deflate-stream: every byte read and written goes through it.
+    stream: Option<DeflateStream>,
     request: HandshakeRequest,
     /// The code we sent in our close frame, once sent.
     close_sent: Option<u16>,
@@ -43,12 +47,14 @@ impl<'t> WebSocket<'t> {
         request: HandshakeRequest,
         config: ProtocolConfig,
     ) -> Result<WebSocket<'t>, WsError> {
+        let stream = (config.compression == Some(Compression::Stream)).then(DeflateStream::default);
         Ok(WebSocket {
             transport,
             handler,
             protocol: Protocol::new(config),
             inbox: Inbox::new()?,
             read_buf: vec![0; READ_CHUNK],
+            stream,
             request,
             close_sent: None,
             stats: Stats::default(),
@@ -104,6 +110,18 @@ impl<'t> WebSocket<'t> {
             Message::Text(text) => self.send_text(text),
             Message::Binary(data) => self.send_binary(data),
         }
+    }
+
+    /// Sends a message as it is even where compression was negotiated
+    /// (e.g. data that is already compressed).
+    pub fn send_message_uncompressed(&mut self, message: &Message) -> Result<(), WsError> {
+        let (kind, data) = match message {
+            Message::Text(text) => (DataKind::Text, text.as_bytes()),
+            Message::Binary(data) => (DataKind::Binary, data.as_slice()),
+        };
+        self.protocol.send_message_uncompressed(kind, data)?;
+        self.stats.messages_out += 1;
+        self.flush()
     }
 
     /// One fragment of a message; the first decides text or binary, the
@@ -210,16 +228,22 @@ impl<'t> WebSocket<'t> {
     /// Reads more input, writing whatever other threads queued meanwhile.
     fn fill(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
         loop {
+            if self.stream.as_ref().is_some_and(DeflateStream::has_input) {
+                return self.inflate_stream();
+            }
             self.write_queued()?;
             let wait = Wait {
                 wakeup: Some(self.inbox.wakeup()),
                 timeout,
             };
             match self.transport.read(&mut self.read_buf, wait)? {
-                Input::Data(n) => {
-                    self.protocol.feed(&self.read_buf[..n]);
-                    return Ok(());
-                }
+                Input::Data(n) => match &mut self.stream {
+                    Some(stream) => stream.push_input(&self.read_buf[..n]),
+                    None => {
+                        self.protocol.feed(&self.read_buf[..n]);
+                        return Ok(());
+                    }
+                },
                 Input::Woken => continue,
                 Input::Eof => {
                     self.inbox.close();
@@ -238,6 +262,20 @@ impl<'t> WebSocket<'t> {
                 }
             }
         }
+    }
+
+    /// Feeds the protocol one bounded piece of the inflated deflate-stream.
+    fn inflate_stream(&mut self) -> Result<(), WsError> {
+        let stream = self.stream.as_mut().expect("deflate-stream");
+        let mut inflated = Vec::new();
+        if let Err(error) = stream.inflate_some(&mut inflated, READ_CHUNK) {
+            let error = self.protocol.fail_connection(error);
+            self.close_sent.get_or_insert(error.code);
+            let _ = self.flush();
+            return Err(WsError::Protocol(error));
+        }
+        self.protocol.feed(&inflated);
+        Ok(())
     }
 
     fn write_queued(&mut self) -> Result<(), WsError> {
@@ -263,7 +301,14 @@ impl<'t> WebSocket<'t> {
             return Ok(());
         }
         let n = pending.len();
-        let result = self.transport.write_all(pending);
+        let result = match &mut self.stream {
+            Some(stream) => {
+                let mut deflated = Vec::new();
+                stream.deflate(pending, &mut deflated);
+                self.transport.write_all(&deflated)
+            }
+            None => self.transport.write_all(pending),
+        };
         self.protocol.consume_output(n);
         if result.is_err() {
             self.inbox.close();

@@ -133,8 +133,8 @@ impl Inflater {
             .decompress
             .decompress(input, &mut out[start..], FlushDecompress::None);
         out.truncate(start + (self.decompress.total_out() - before_out) as usize);
-        let status =
-            status.map_err(|_| ProtocolError::new(codes::INVALID_DATA, "invalid compressed data"))?;
+        let status = status
+            .map_err(|_| ProtocolError::new(codes::INVALID_DATA, "invalid compressed data"))?;
         if status == Status::StreamEnd {
             self.stream_ended = true;
             return Ok(input.len());
@@ -180,7 +180,9 @@ mod tests {
     fn inflate_all(inflater: &mut Inflater, parts: &[&[u8]], limit: u64) -> Result<Vec<u8>, u16> {
         let mut out = Vec::new();
         for part in parts {
-            inflater.inflate(part, &mut out, limit).map_err(|e| e.code)?;
+            inflater
+                .inflate(part, &mut out, limit)
+                .map_err(|e| e.code)?;
         }
         inflater.finish_unit(&mut out, limit).map_err(|e| e.code)?;
         Ok(out)
@@ -189,7 +191,10 @@ mod tests {
     #[test]
     fn rfc7692_hello_whole_and_split() {
         let mut inflater = Inflater::new(15, false);
-        assert_eq!(inflate_all(&mut inflater, &[&HELLO], 100).unwrap(), b"Hello");
+        assert_eq!(
+            inflate_all(&mut inflater, &[&HELLO], 100).unwrap(),
+            b"Hello"
+        );
         // §7.2.3.1's fragmented form: the same bytes in two frames.
         let mut inflater = Inflater::new(15, false);
         assert_eq!(
@@ -202,21 +207,38 @@ mod tests {
     fn rfc7692_context_takeover_second_hello() {
         // §7.2.3.2: the second "Hello" refers back to the first.
         let mut inflater = Inflater::new(15, false);
-        assert_eq!(inflate_all(&mut inflater, &[&HELLO], 100).unwrap(), b"Hello");
+        assert_eq!(
+            inflate_all(&mut inflater, &[&HELLO], 100).unwrap(),
+            b"Hello"
+        );
         let second = [0xf2, 0x00, 0x11, 0x00, 0x00];
-        assert_eq!(inflate_all(&mut inflater, &[&second], 100).unwrap(), b"Hello");
+        assert_eq!(
+            inflate_all(&mut inflater, &[&second], 100).unwrap(),
+            b"Hello"
+        );
     }
 
     #[test]
     fn rfc7692_stored_block_and_bfinal() {
         // §7.2.3.4: "Hello" in a stored block.
-        let stored = [0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00];
+        let stored = [
+            0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+        ];
         let mut inflater = Inflater::new(15, false);
-        assert_eq!(inflate_all(&mut inflater, &[&stored], 100).unwrap(), b"Hello");
+        assert_eq!(
+            inflate_all(&mut inflater, &[&stored], 100).unwrap(),
+            b"Hello"
+        );
         // §7.2.3.3: a final block; the inflater then starts afresh.
         let bfinal = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
-        assert_eq!(inflate_all(&mut inflater, &[&bfinal], 100).unwrap(), b"Hello");
-        assert_eq!(inflate_all(&mut inflater, &[&HELLO], 100).unwrap(), b"Hello");
+        assert_eq!(
+            inflate_all(&mut inflater, &[&bfinal], 100).unwrap(),
+            b"Hello"
+        );
+        assert_eq!(
+            inflate_all(&mut inflater, &[&HELLO], 100).unwrap(),
+            b"Hello"
+        );
     }
 
     #[test]
@@ -279,7 +301,10 @@ mod tests {
     fn garbage_is_1007() {
         let mut inflater = Inflater::new(15, false);
         // Block type 3 is reserved.
-        assert_eq!(inflate_all(&mut inflater, &[&[0xff, 0xff, 0xff]], 100), Err(1007));
+        assert_eq!(
+            inflate_all(&mut inflater, &[&[0xff, 0xff, 0xff]], 100),
+            Err(1007)
+        );
     }
 
     #[test]

@@ -67,7 +67,12 @@ mod tests {
     #[test]
     fn negotiation_table() {
         let table: &[(&str, u8, &str, DeflateParams)] = &[
-            ("deflate-frame", 15, "deflate-frame", params((15, false), 15)),
+            (
+                "deflate-frame",
+                15,
+                "deflate-frame",
+                params((15, false), 15),
+            ),
             (
                 "x-webkit-deflate-frame",
                 15,

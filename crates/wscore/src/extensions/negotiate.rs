@@ -2,9 +2,7 @@
 //! acceptable offer wins (RFC 6455 §9.1 lists them in preference order);
 //! only one is ever accepted, since they all use RSV1 or the raw stream.
 //! Unknown extensions and declined offers are skipped.
-use super::{
-    deflate_frame, deflate_stream, permessage_deflate, Compression, CompressionSettings,
-};
+use super::{deflate_frame, deflate_stream, permessage_deflate, Compression, CompressionSettings};
 use crate::handshake::extensions::{format_extension, ExtensionOffer};
 
 /// The accepted extension and the `Sec-WebSocket-Extensions` response value.
@@ -71,7 +69,10 @@ mod tests {
             ),
             ("deflate-frame", Some("deflate-frame")),
             ("deflate-stream, permessage-deflate", Some("deflate-stream")),
-            ("deflate-stream; x=1, permessage-deflate", Some("permessage-deflate")),
+            (
+                "deflate-stream; x=1, permessage-deflate",
+                Some("permessage-deflate"),
+            ),
             ("foo, bar; baz=1", None),
             ("mux, permessage-deflate; bogus", None),
         ];

@@ -80,9 +80,15 @@ fn parse(params: &Params) -> Option<Offer> {
     for (name, value) in params {
         let value = value.as_deref();
         match name.as_str() {
-            SERVER_NO_CONTEXT_TAKEOVER if value.is_none() => offer.server_no_context_takeover = true,
-            CLIENT_NO_CONTEXT_TAKEOVER if value.is_none() => offer.client_no_context_takeover = true,
-            SERVER_MAX_WINDOW_BITS => offer.server_max_window_bits = Some(parse_window_bits(value?)?),
+            SERVER_NO_CONTEXT_TAKEOVER if value.is_none() => {
+                offer.server_no_context_takeover = true
+            }
+            CLIENT_NO_CONTEXT_TAKEOVER if value.is_none() => {
+                offer.client_no_context_takeover = true
+            }
+            SERVER_MAX_WINDOW_BITS => {
+                offer.server_max_window_bits = Some(parse_window_bits(value?)?)
+            }
             CLIENT_MAX_WINDOW_BITS => {
                 offer.client_max_window_bits = Some(match value {
                     None => None,
@@ -124,7 +130,12 @@ mod tests {
     #[test]
     fn negotiation_table() {
         let table: &[(&str, u8, &str, DeflateParams)] = &[
-            ("permessage-deflate", 15, "permessage-deflate", params((15, false), (15, false))),
+            (
+                "permessage-deflate",
+                15,
+                "permessage-deflate",
+                params((15, false), (15, false)),
+            ),
             (
                 "permessage-deflate; client_max_window_bits",
                 15,
