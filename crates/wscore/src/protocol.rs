@@ -1308,3 +1308,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "protocol_deflate_tests.rs"]
+mod deflate_tests;
