@@ -29,7 +29,8 @@ deps:
 
 build: deps
 	cargo build --release
-	cp target/release/libmod_rswebsocket.so $(MODULE)
+	# A new file, then a rename: a running httpd keeps its mapped copy intact.
+	cp target/release/libmod_rswebsocket.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
 
 # Into an existing Apache: module to its module dir, config to mods-available
 # (Debian) or conf.d, example handler files to /etc/apache2/rswebsocket-handlers.
