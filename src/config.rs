@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use wscore::dispatch::HandlerMap;
+use wscore::extensions::CompressionSettings;
 use wscore::origin::OriginPolicy;
 use wscore::protocol::ProtocolConfig;
 
@@ -53,6 +54,10 @@ pub struct DirConfig {
     pub origin_check: Option<OriginCheck>,
     /// `WebSocketTrustedOrigin` lines of this section, in order.
     pub trusted_origins: Option<Vec<String>>,
+    /// `WebSocketCompression On|Off`.
+    pub compression: Option<bool>,
+    /// `WebSocketCompressionMaxWindowBits 8-15`.
+    pub compression_max_window_bits: Option<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +79,7 @@ impl DirConfig {
             max_frames_per_message: self
                 .max_frames_per_message
                 .unwrap_or(defaults.max_frames_per_message),
+            compression: None,
         }
     }
 
@@ -94,6 +100,16 @@ impl DirConfig {
             OriginCheck::Trusted => {
                 OriginPolicy::Trusted(self.trusted_origins.clone().unwrap_or_default())
             }
+        }
+    }
+
+    pub fn compression_settings(&self) -> CompressionSettings {
+        let default = CompressionSettings::default();
+        CompressionSettings {
+            enabled: self.compression.unwrap_or(default.enabled),
+            max_window_bits: self
+                .compression_max_window_bits
+                .unwrap_or(default.max_window_bits),
         }
     }
 }
@@ -182,6 +198,11 @@ pub unsafe extern "C" fn merge_dir_config(
                 ping_interval: or_inherit(&new.ping_interval, &base.ping_interval),
                 origin_check: or_inherit(&new.origin_check, &base.origin_check),
                 trusted_origins: or_inherit(&new.trusted_origins, &base.trusted_origins),
+                compression: or_inherit(&new.compression, &base.compression),
+                compression_max_window_bits: or_inherit(
+                    &new.compression_max_window_bits,
+                    &base.compression_max_window_bits,
+                ),
             };
             pool_box(pool, merged).cast()
         },

@@ -6,6 +6,7 @@ use std::os::raw::{c_char, c_int};
 use std::path::{Path, PathBuf};
 use std::ptr;
 
+use wscore::extensions::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
 use wscore::settings::{parse_byte_size, parse_on_off, parse_seconds};
 
 use wscore::origin::check_trusted_origin;
@@ -81,7 +82,7 @@ const fn raw_args(
     }
 }
 
-pub static COMMANDS: CommandTable<16> = CommandTable([
+pub static COMMANDS: CommandTable<18> = CommandTable([
     take1(
         c"WebSocketHandlerRoot",
         set_handler_root,
@@ -155,6 +156,18 @@ pub static COMMANDS: CommandTable<16> = CommandTable([
         set_max_connections,
         SERVER,
         c"Open WebSockets allowed per Apache child; more get 503 (default 0: no limit)",
+    ),
+    take1(
+        c"WebSocketCompression",
+        set_compression,
+        SERVER | LOCATION,
+        c"On to accept permessage-deflate, deflate-frame and deflate-stream (default On)",
+    ),
+    take1(
+        c"WebSocketCompressionMaxWindowBits",
+        set_compression_max_window_bits,
+        SERVER | LOCATION,
+        c"Largest compression window, 8-15 (2^N bytes; default 15), bounding memory per connection",
     ),
     ffi::command_rec {
         name: c"PythonOption".as_ptr(),
@@ -444,6 +457,36 @@ unsafe extern "C" fn set_max_connections(
             .parse::<u64>()
             .map_err(|_| format!("must be a whole number (0 for no limit), not '{value}'"))?;
         line.server_config().max_connections = Some(limit);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_compression(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        line.dir_config(mconfig).compression = Some(parse_on_off(arg(value)?)?);
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn set_compression_max_window_bits(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    directive(cmd, |line| {
+        let value = arg(value)?;
+        let bits = value
+            .parse::<u8>()
+            .ok()
+            .filter(|bits| (MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(bits))
+            .ok_or_else(|| {
+                format!("'{value}' is not a window size in bits from {MIN_WINDOW_BITS} to {MAX_WINDOW_BITS}")
+            })?;
+        line.dir_config(mconfig).compression_max_window_bits = Some(bits);
         Ok(())
     })
 }

@@ -219,6 +219,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
             timeouts,
             origin_policy: dir.origin_policy(),
             max_connections,
+            compression: dir.compression_settings(),
         });
     }
     let resource = normalize_resource(path)?;
@@ -233,6 +234,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         timeouts,
         origin_policy: dir.origin_policy(),
         max_connections,
+        compression: dir.compression_settings(),
     })
 }
 

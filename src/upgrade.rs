@@ -6,6 +6,7 @@ use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 use wscore::close::codes;
 
+use wscore::extensions::{negotiate, CompressionSettings};
 use wscore::handler::{Handler, Rejection};
 use wscore::handshake::hybi00::KEY3_LEN;
 use wscore::handshake::HandshakeError;
@@ -42,6 +43,7 @@ pub struct Route {
     pub origin_policy: OriginPolicy,
     /// `WebSocketMaxConnections` (0: none).
     pub max_connections: u64,
+    pub compression: CompressionSettings,
 }
 
 pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
@@ -112,7 +114,13 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
         ws_log!(log, Level::Err, "handler '{}': {why}", route.handler_name);
         return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     }
-    let response = opening.response(&request, None, key3.as_ref());
+    let agreement = if request.allow_extensions {
+        negotiate(&request.requested_extensions, &route.compression)
+    } else {
+        None
+    };
+    let extensions = agreement.as_ref().map(|a| a.response.clone());
+    let response = opening.response(&request, extensions.as_deref(), key3.as_ref());
     // SAFETY: r is live and the handshake is accepted: the connection is ours.
     unsafe { take_over(r) };
     if let Err(e) = transport.write_all(&response) {
@@ -126,14 +134,16 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     ws_log!(
         log,
         Level::Debug,
-        "WebSocket {} open (version {}, handler '{}', subprotocol {:?})",
+        "WebSocket {} open (version {}, handler '{}', subprotocol {:?}, extensions {:?})",
         route.resource,
         request.version,
         route.handler_name,
-        request.protocol
+        request.protocol,
+        agreement.as_ref().map(|a| a.response.as_str())
     );
-    let codec = opening.codec(route.protocol.clone());
-    let mut ws = match WebSocket::with_codec(&mut transport, route.handler, request, codec) {
+    let mut config = route.protocol.clone();
+    config.compression = agreement.map(|a| a.compression);
+    let mut ws = match opening.session(&mut transport, route.handler, request, config) {
         Ok(ws) => ws,
         Err(e) => {
             ws_log!(log, Level::Err, "cannot start the WebSocket: {e}");
@@ -158,6 +168,7 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
             &[
                 ("rswebsocket-resource", route.resource.clone()),
                 ("rswebsocket-version", version),
+                ("rswebsocket-extensions", extensions.unwrap_or_default()),
                 ("rswebsocket-messages-in", messages_in.to_string()),
                 ("rswebsocket-messages-out", messages_out.to_string()),
                 (

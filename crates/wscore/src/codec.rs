@@ -9,6 +9,14 @@ pub trait Codec: Send {
     /// The next event from the buffered input; `Ok(None)` needs more input.
     fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError>;
     fn send_message(&mut self, kind: DataKind, payload: &[u8]) -> Result<(), SendError>;
+    /// A message sent as it is even where compression was negotiated.
+    fn send_message_uncompressed(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+    ) -> Result<(), SendError> {
+        self.send_message(kind, payload)
+    }
     fn send_fragment(&mut self, kind: DataKind, payload: &[u8], fin: bool)
         -> Result<(), SendError>;
     fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError>;
@@ -19,6 +27,9 @@ pub trait Codec: Send {
     fn close_received(&self) -> bool;
     fn is_failed(&self) -> bool;
     fn peer_close(&self) -> Option<&CloseFrame>;
+    /// Fails the connection for an error found outside the codec (a broken
+    /// deflate-stream), queuing the close it calls for; returns the error.
+    fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError;
     /// Part of a frame has arrived, the rest has not.
     fn is_mid_frame(&self) -> bool;
     /// The peer closed TCP. Returns true when that is this draft's normal
@@ -29,6 +40,18 @@ pub trait Codec: Send {
 }
 
 impl Codec for Protocol {
+    fn send_message_uncompressed(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+    ) -> Result<(), SendError> {
+        Protocol::send_message_uncompressed(self, kind, payload)
+    }
+
+    fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError {
+        Protocol::fail_connection(self, error)
+    }
+
     fn feed(&mut self, bytes: &[u8]) {
         Protocol::feed(self, bytes)
     }

@@ -253,6 +253,11 @@ impl Codec for HixieProtocol {
         None
     }
 
+    fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError {
+        let _ = self.fail(error);
+        error
+    }
+
     fn is_mid_frame(&self) -> bool {
         !self.failed && !matches!(self.state, ReadState::FrameType)
     }

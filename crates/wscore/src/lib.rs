@@ -10,6 +10,7 @@ pub mod close;
 pub mod codec;
 pub mod dispatch;
 pub mod error;
+pub mod extensions;
 pub mod frame;
 pub mod handler;
 pub mod handler_file;

@@ -1,12 +1,14 @@
 //! The opening handshake whatever the draft: validate the request, give the
 //! handler its view, then build the response and the framing to use.
-use crate::codec::Codec;
-use crate::handler::{HandshakeRequest, ProtocolVersion};
+use crate::error::WsError;
+use crate::handler::{Handler, HandshakeRequest, ProtocolVersion};
 use crate::handshake::hixie75::{self, Hixie75Request};
 use crate::handshake::hybi00::{self, Hybi00Request, KEY3_LEN};
 use crate::handshake::{detect_draft, rfc6455, Draft, HandshakeError, RequestHead};
 use crate::hixie::{HixieDraft, HixieProtocol};
-use crate::protocol::{Protocol, ProtocolConfig};
+use crate::protocol::ProtocolConfig;
+use crate::transport::Transport;
+use crate::websocket::WebSocket;
 
 /// A validated handshake, waiting for the handler's decisions.
 #[derive(Debug)]
@@ -119,19 +121,26 @@ impl Opening {
         }
     }
 
-    /// The framing the connection speaks after the handshake.
-    pub fn codec(&self, config: ProtocolConfig) -> Box<dyn Codec> {
-        match self {
-            Opening::Rfc6455 { .. } => Box::new(Protocol::new(config)),
-            Opening::Hybi00(_) => Box::new(HixieProtocol::new(
-                HixieDraft::Hybi00,
-                config.max_message_size,
-            )),
-            Opening::Hixie75(_) => Box::new(HixieProtocol::new(
-                HixieDraft::Hixie75,
-                config.max_message_size,
-            )),
-        }
+    /// The session the handler gets, speaking this draft's framing.
+    pub fn session<'t>(
+        &self,
+        transport: &'t mut dyn Transport,
+        handler: &'t dyn Handler,
+        request: HandshakeRequest,
+        config: ProtocolConfig,
+    ) -> Result<WebSocket<'t>, WsError> {
+        let max = config.max_message_size;
+        let draft = match self {
+            Opening::Rfc6455 { .. } => return WebSocket::new(transport, handler, request, config),
+            Opening::Hybi00(_) => HixieDraft::Hybi00,
+            Opening::Hixie75(_) => HixieDraft::Hixie75,
+        };
+        WebSocket::with_codec(
+            transport,
+            handler,
+            request,
+            Box::new(HixieProtocol::new(draft, max)),
+        )
     }
 }
 

@@ -6,6 +6,10 @@
 //! [`Protocol::consume_output`]. Payloads are unmasked, UTF-8 checked and
 //! appended to the message as they arrive, so invalid text fails at once and
 //! nothing is copied twice.
+//!
+//! With permessage-deflate or deflate-frame negotiated, compressed payloads
+//! are inflated as they arrive, the inflated size counted against the
+//! message limit, and sent messages are compressed (RSV1 set).
 
 use std::fmt;
 
@@ -13,6 +17,8 @@ use crate::close::{
     codes, encode_close_payload, parse_close_payload, CloseFrame, ProtocolError,
     MAX_CONTROL_PAYLOAD,
 };
+use crate::extensions::codec::{Deflater, Inflater};
+use crate::extensions::Compression;
 use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
 use crate::utf8::Utf8Validator;
@@ -33,6 +39,9 @@ pub struct ProtocolConfig {
     /// Most frames one message may arrive in; one more fails with 1009, so
     /// a stream of tiny fragments cannot keep a message open forever.
     pub max_frames_per_message: u64,
+    /// The compression extension the handshake agreed on. deflate-stream
+    /// works below the frames and is not this type's business.
+    pub compression: Option<Compression>,
 }
 
 /// Autobahn 9.3/9.4 send 4 MiB in 64-byte fragments (65,536 of them and
@@ -44,7 +53,35 @@ impl Default for ProtocolConfig {
         ProtocolConfig {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             max_frames_per_message: DEFAULT_MAX_FRAMES_PER_MESSAGE,
+            compression: None,
         }
+    }
+}
+
+/// RSV1: "this message (or frame) is compressed".
+const RSV1: u8 = 0x4;
+
+/// Per-message or per-frame DEFLATE state of a connection.
+#[derive(Debug)]
+struct FrameCompression {
+    /// deflate-frame: each data frame is a unit; else each message is.
+    per_frame: bool,
+    deflater: Deflater,
+    inflater: Inflater,
+}
+
+impl FrameCompression {
+    fn new(compression: Option<Compression>) -> Option<FrameCompression> {
+        let (per_frame, params) = match compression? {
+            Compression::PerMessage(params) => (false, params),
+            Compression::PerFrame(params) => (true, params),
+            Compression::Stream => return None,
+        };
+        Some(FrameCompression {
+            per_frame,
+            deflater: params.deflater(),
+            inflater: params.inflater(),
+        })
     }
 }
 
@@ -130,6 +167,8 @@ struct InFrame {
     remaining: u64,
     /// Payload offset of the next byte, modulo 4: all the mask needs.
     mask_phase: usize,
+    /// The payload is DEFLATE data to inflate.
+    compressed: bool,
 }
 
 #[derive(Debug)]
@@ -141,6 +180,9 @@ pub struct Protocol {
     frame: Option<InFrame>,
     /// Kind of the message being received, from its first frame to its last.
     receiving: Option<DataKind>,
+    /// The message being received is compressed (permessage-deflate).
+    receiving_compressed: bool,
+    compression: Option<FrameCompression>,
     message: Vec<u8>,
     /// Frames of the message being received so far.
     message_frames: u64,
@@ -161,11 +203,13 @@ pub struct Protocol {
 impl Protocol {
     pub fn new(config: ProtocolConfig) -> Self {
         Protocol {
+            compression: FrameCompression::new(config.compression),
             config,
             input: Vec::new(),
             input_pos: 0,
             frame: None,
             receiving: None,
+            receiving_compressed: false,
             message: Vec::new(),
             message_frames: 0,
             utf8: Utf8Validator::new(),
@@ -209,20 +253,42 @@ impl Protocol {
         result.map_err(|error| self.fail(error))
     }
 
-    /// Sends a whole message as one frame.
+    /// Sends a whole message as one frame, compressed if an extension was
+    /// negotiated.
     ///
     /// Text payloads are not checked: the caller passes valid UTF-8.
     pub fn send_message(&mut self, kind: DataKind, payload: &[u8]) -> Result<(), SendError> {
+        self.send_whole(kind, payload, true)
+    }
+
+    /// Sends a whole message as one frame, never compressed (e.g. data
+    /// that is already compressed).
+    pub fn send_message_uncompressed(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+    ) -> Result<(), SendError> {
+        self.send_whole(kind, payload, false)
+    }
+
+    fn send_whole(
+        &mut self,
+        kind: DataKind,
+        payload: &[u8],
+        compress: bool,
+    ) -> Result<(), SendError> {
         self.check_can_send()?;
         if self.sending.is_some() {
             return Err(SendError::FragmentationState);
         }
-        self.queue_frame(true, kind.opcode(), payload);
+        self.queue_data_frame(true, kind.opcode(), payload, compress);
         Ok(())
     }
 
     /// Sends one fragment of a message: the first uses `kind`'s opcode, the
-    /// following ones (same `kind`) are continuations, until `fin`.
+    /// following ones (same `kind`) are continuations, until `fin`. Each
+    /// fragment is compressed under deflate-frame; under permessage-deflate
+    /// fragmented messages go uncompressed.
     pub fn send_fragment(
         &mut self,
         kind: DataKind,
@@ -235,7 +301,8 @@ impl Protocol {
             Some(open) if open == kind => OpCode::Continuation,
             Some(_) => return Err(SendError::FragmentationState),
         };
-        self.queue_frame(fin, opcode, payload);
+        let per_frame = self.compression.as_ref().is_some_and(|c| c.per_frame);
+        self.queue_data_frame(fin, opcode, payload, per_frame);
         self.sending = if fin { None } else { Some(kind) };
         Ok(())
     }
@@ -288,6 +355,12 @@ impl Protocol {
         self.failed
     }
 
+    /// Fails the connection from outside the frame layer (e.g. a corrupt
+    /// deflate-stream): queues the close carrying the error's code.
+    pub fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError {
+        self.fail(error)
+    }
+
     /// The peer's close frame, if it had a status code.
     /// True while part of a frame has arrived and the rest has not: a client
     /// stalled here is held to a shorter timeout than an idle one.
@@ -326,7 +399,7 @@ impl Protocol {
         };
         // Checks on the first byte alone fail garbage before the rest of
         // its header arrives.
-        let kind = self.check_first_byte(first)?;
+        let (kind, compressed) = self.check_first_byte(first)?;
         let Some((header, header_len)) = FrameHeader::parse(available)? else {
             return Ok(None);
         };
@@ -348,6 +421,10 @@ impl Protocol {
                     "too many frames in one message",
                 ));
             }
+        }
+        // A compressed payload is streamed through the inflater, whose
+        // output is what counts against the limit.
+        if let (PayloadKind::Data(_), false) = (kind, compressed) {
             // Checked before any payload is buffered.
             let size = (self.message.len() as u64).saturating_add(header.payload_len);
             if size > self.config.max_message_size {
@@ -363,15 +440,17 @@ impl Protocol {
             mask,
             remaining: header.payload_len,
             mask_phase: 0,
+            compressed,
         }))
     }
 
-    /// Checks RSV bits, opcode and fragmentation state.
-    fn check_first_byte(&self, first: u8) -> Result<PayloadKind, ProtocolError> {
-        self.check_rsv((first >> 4) & 0x7)?;
+    /// Checks RSV bits, opcode and fragmentation state; says whether the
+    /// payload is compressed.
+    fn check_first_byte(&self, first: u8) -> Result<(PayloadKind, bool), ProtocolError> {
         let Some(opcode) = OpCode::from_u8(first & 0x0F) else {
             return Err(ProtocolError::new(codes::PROTOCOL, "reserved opcode"));
         };
+        let compressed = self.check_rsv((first >> 4) & 0x7, opcode)?;
         let kind = match opcode {
             OpCode::Continuation => match self.receiving {
                 Some(kind) => PayloadKind::Data(kind),
@@ -394,19 +473,28 @@ impl Protocol {
             OpCode::Pong => PayloadKind::Pong,
             OpCode::Close => PayloadKind::Close,
         };
-        Ok(kind)
+        Ok((kind, compressed))
     }
 
-    /// No extension is negotiated yet, so every RSV bit is a violation. An
-    /// extension (e.g. permessage-deflate's RSV1) would be allowed here.
-    fn check_rsv(&self, rsv: u8) -> Result<(), ProtocolError> {
-        if rsv != 0 {
+    /// RSV1 means "compressed" where a compression extension allows it: on
+    /// the first frame of a message (permessage-deflate, RFC 7692 §6) or on
+    /// any data frame (deflate-frame), never on a control frame. Every other
+    /// RSV bit is a violation. Returns whether the payload is compressed.
+    fn check_rsv(&self, rsv: u8, opcode: OpCode) -> Result<bool, ProtocolError> {
+        let continuation = opcode == OpCode::Continuation;
+        let rsv1_allowed = match &self.compression {
+            None => false,
+            _ if opcode.is_control() => false,
+            Some(c) => c.per_frame || !continuation,
+        };
+        if rsv & !RSV1 != 0 || (rsv == RSV1 && !rsv1_allowed) {
             return Err(ProtocolError::new(
                 codes::PROTOCOL,
                 "reserved bits set without an extension",
             ));
         }
-        Ok(())
+        let per_message = self.compression.as_ref().is_some_and(|c| !c.per_frame);
+        Ok(rsv == RSV1 || (continuation && per_message && self.receiving_compressed))
     }
 
     /// Unmasks and stores the payload bytes available so far.
@@ -415,6 +503,9 @@ impl Protocol {
         let n = frame.remaining.min(available as u64) as usize;
         if n == 0 {
             return Ok(frame);
+        }
+        if frame.compressed {
+            return self.inflate_payload(frame, n);
         }
         let chunk = &self.input[self.input_pos..self.input_pos + n];
         let dest = match frame.kind {
@@ -435,15 +526,60 @@ impl Protocol {
         Ok(frame)
     }
 
+    /// Unmasks the next `n` compressed payload bytes in place and inflates
+    /// them onto the message.
+    fn inflate_payload(&mut self, mut frame: InFrame, n: usize) -> Result<InFrame, ProtocolError> {
+        let chunk = &mut self.input[self.input_pos..self.input_pos + n];
+        apply_mask(chunk, frame.mask, frame.mask_phase);
+        let start = self.message.len();
+        let inflater = &mut self.compression.as_mut().expect("negotiated").inflater;
+        inflater.inflate(chunk, &mut self.message, self.config.max_message_size)?;
+        self.input_pos += n;
+        frame.remaining -= n as u64;
+        frame.mask_phase = (frame.mask_phase + n) & 3;
+        self.check_text(frame.kind, start)?;
+        Ok(frame)
+    }
+
+    /// Validates the text inflated since `start`.
+    fn check_text(&mut self, kind: PayloadKind, start: usize) -> Result<(), ProtocolError> {
+        if kind == PayloadKind::Data(DataKind::Text) {
+            self.utf8
+                .feed(&self.message[start..])
+                .map_err(|_| invalid_text())?;
+        }
+        Ok(())
+    }
+
+    /// Ends a compressed unit (a message, or a frame under deflate-frame).
+    fn finish_compressed(&mut self, frame: &InFrame) -> Result<(), ProtocolError> {
+        let Some(compression) = self.compression.as_mut() else {
+            return Ok(());
+        };
+        if !frame.compressed || !(frame.fin || compression.per_frame) {
+            return Ok(());
+        }
+        let start = self.message.len();
+        compression
+            .inflater
+            .finish_unit(&mut self.message, self.config.max_message_size)?;
+        self.check_text(frame.kind, start)
+    }
+
     /// Acts on a fully received frame.
     fn complete_frame(&mut self, frame: InFrame) -> Result<Option<Event>, ProtocolError> {
+        if let PayloadKind::Data(_) = frame.kind {
+            self.finish_compressed(&frame)?;
+        }
         let event = match frame.kind {
             PayloadKind::Data(kind) if !frame.fin => {
                 self.receiving = Some(kind);
+                self.receiving_compressed = frame.compressed;
                 return Ok(None);
             }
             PayloadKind::Data(kind) => {
                 self.receiving = None;
+                self.receiving_compressed = false;
                 let payload = std::mem::take(&mut self.message);
                 Event::Message(match kind {
                     DataKind::Binary => Message::Binary(payload),
@@ -457,7 +593,7 @@ impl Protocol {
             PayloadKind::Ping => {
                 if !self.close_sent {
                     compact(&mut self.output, &mut self.output_pos);
-                    write_frame(&mut self.output, true, OpCode::Pong, &self.control);
+                    write_frame(&mut self.output, true, 0, OpCode::Pong, &self.control);
                 }
                 Event::Ping(self.take_control())
             }
@@ -491,6 +627,7 @@ impl Protocol {
         self.message = Vec::new();
         self.frame = None;
         self.receiving = None;
+        self.receiving_compressed = false;
         if !self.close_sent {
             self.queue_close(Some((error.code, error.reason)));
         }
@@ -524,7 +661,20 @@ impl Protocol {
 
     fn queue_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) {
         compact(&mut self.output, &mut self.output_pos);
-        write_frame(&mut self.output, fin, opcode, payload);
+        write_frame(&mut self.output, fin, 0, opcode, payload);
+    }
+
+    /// A data frame, compressed (RSV1) when asked and negotiated.
+    fn queue_data_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8], compress: bool) {
+        let Some(compression) = self.compression.as_mut().filter(|_| compress) else {
+            return self.queue_frame(fin, opcode, payload);
+        };
+        let mut deflated = Vec::new();
+        compression
+            .deflater
+            .compress_unit(payload, &mut deflated, true);
+        compact(&mut self.output, &mut self.output_pos);
+        write_frame(&mut self.output, fin, RSV1, opcode, &deflated);
     }
 }
 
@@ -533,9 +683,9 @@ fn invalid_text() -> ProtocolError {
 }
 
 /// Header and payload appended in one go, so the frame is contiguous.
-fn write_frame(out: &mut Vec<u8>, fin: bool, opcode: OpCode, payload: &[u8]) {
+fn write_frame(out: &mut Vec<u8>, fin: bool, rsv: u8, opcode: OpCode, payload: &[u8]) {
     out.reserve(MAX_HEADER_LEN + payload.len());
-    FrameHeader::encode_server(fin, 0, opcode, payload.len() as u64, out);
+    FrameHeader::encode_server(fin, rsv, opcode, payload.len() as u64, out);
     out.extend_from_slice(payload);
 }
 
@@ -825,7 +975,7 @@ mod tests {
     fn message_of_exactly_the_limit_is_accepted() {
         let config = ProtocolConfig {
             max_message_size: 10,
-            ..Default::default()
+            ..ProtocolConfig::default()
         };
         let outcome = run_with(&config, &client_frame(0x82, &[7; 10]));
         assert_eq!(outcome.events, [binary(&[7; 10])]);
@@ -1008,7 +1158,7 @@ mod tests {
     fn message_over_the_limit_is_1009_at_the_header() {
         let config = ProtocolConfig {
             max_message_size: 10,
-            ..Default::default()
+            ..ProtocolConfig::default()
         };
         let input = client_frame(0x82, &[7; 11]);
         // Fails with only the header fed: nothing is buffered first.
@@ -1220,3 +1370,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "protocol_deflate_tests.rs"]
+mod deflate_tests;

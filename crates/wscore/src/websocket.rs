@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use crate::close::{codes, CloseFrame};
 use crate::codec::Codec;
 use crate::error::WsError;
+use crate::extensions::deflate_stream::DeflateStream;
+use crate::extensions::Compression;
 use crate::handler::{Handler, HandshakeRequest};
 use crate::keepalive::{Clock, Due, Timeouts};
 use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig};
@@ -35,6 +37,8 @@ pub struct WebSocket<'t> {
     protocol: Box<dyn Codec>,
     inbox: Inbox,
     read_buf: Vec<u8>,
+    /// deflate-stream: every byte read and written goes through it.
+    stream: Option<DeflateStream>,
     request: HandshakeRequest,
     /// The code we sent in our close frame, once sent.
     close_sent: Option<u16>,
@@ -52,7 +56,11 @@ impl<'t> WebSocket<'t> {
         request: HandshakeRequest,
         config: ProtocolConfig,
     ) -> Result<WebSocket<'t>, WsError> {
-        WebSocket::with_codec(transport, handler, request, Box::new(Protocol::new(config)))
+        let deflate_stream = config.compression == Some(Compression::Stream);
+        let mut ws =
+            WebSocket::with_codec(transport, handler, request, Box::new(Protocol::new(config)))?;
+        ws.stream = deflate_stream.then(DeflateStream::default);
+        Ok(ws)
     }
 
     /// A session over another framing (the old drafts' [`crate::hixie::HixieProtocol`]).
@@ -68,6 +76,7 @@ impl<'t> WebSocket<'t> {
             protocol: codec,
             inbox: Inbox::new()?,
             read_buf: vec![0; READ_CHUNK],
+            stream: None,
             request,
             close_sent: None,
             stats: Stats::default(),
@@ -143,6 +152,18 @@ impl<'t> WebSocket<'t> {
             Message::Text(text) => self.send_text(text),
             Message::Binary(data) => self.send_binary(data),
         }
+    }
+
+    /// Sends a message as it is even where compression was negotiated
+    /// (e.g. data that is already compressed).
+    pub fn send_message_uncompressed(&mut self, message: &Message) -> Result<(), WsError> {
+        let (kind, data) = match message {
+            Message::Text(text) => (DataKind::Text, text.as_bytes()),
+            Message::Binary(data) => (DataKind::Binary, data.as_slice()),
+        };
+        self.protocol.send_message_uncompressed(kind, data)?;
+        self.stats.messages_out += 1;
+        self.flush()
     }
 
     /// One fragment of a message; the first decides text or binary, the
@@ -265,6 +286,9 @@ impl<'t> WebSocket<'t> {
     fn fill(&mut self, timeout: Option<Duration>) -> Result<(), WsError> {
         let call_end = timeout.map(|t| Instant::now() + t);
         loop {
+            if self.stream.as_ref().is_some_and(DeflateStream::has_input) {
+                return self.inflate_stream();
+            }
             self.write_queued()?;
             let now = Instant::now();
             let mut wait_for =
@@ -300,8 +324,13 @@ impl<'t> WebSocket<'t> {
             match self.transport.read(&mut self.read_buf, wait)? {
                 Input::Data(n) => {
                     self.clock.input(Instant::now());
-                    self.protocol.feed(&self.read_buf[..n]);
-                    return Ok(());
+                    match &mut self.stream {
+                        Some(stream) => stream.push_input(&self.read_buf[..n]),
+                        None => {
+                            self.protocol.feed(&self.read_buf[..n]);
+                            return Ok(());
+                        }
+                    }
                 }
                 Input::Woken => self.inbox.acknowledge_wakeup(),
                 Input::TimedOut => continue,
@@ -324,6 +353,20 @@ impl<'t> WebSocket<'t> {
             let _ = self.queue_close(code, reason);
             let _ = self.flush();
         }
+    }
+
+    /// Feeds the protocol one bounded piece of the inflated deflate-stream.
+    fn inflate_stream(&mut self) -> Result<(), WsError> {
+        let stream = self.stream.as_mut().expect("deflate-stream");
+        let mut inflated = Vec::new();
+        if let Err(error) = stream.inflate_some(&mut inflated, READ_CHUNK) {
+            let error = self.protocol.fail_connection(error);
+            self.close_sent.get_or_insert(error.code);
+            let _ = self.flush();
+            return Err(WsError::Protocol(error));
+        }
+        self.protocol.feed(&inflated);
+        Ok(())
     }
 
     fn write_queued(&mut self) -> Result<(), WsError> {
@@ -356,7 +399,14 @@ impl<'t> WebSocket<'t> {
             return Ok(());
         }
         let n = pending.len();
-        let result = self.transport.write_all(pending);
+        let result = match &mut self.stream {
+            Some(stream) => {
+                let mut deflated = Vec::new();
+                stream.deflate(pending, &mut deflated);
+                self.transport.write_all(&deflated)
+            }
+            None => self.transport.write_all(pending),
+        };
         self.protocol.consume_output(n);
         if result.is_err() {
             self.inbox.close();
