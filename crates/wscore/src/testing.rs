@@ -48,16 +48,12 @@ impl Transport for MemoryTransport {
 }
 
 /// A masked client frame (mask key 0x37fa213d, as in RFC 6455 §5.7).
-pub fn client_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+/// `bits` is the low 7 bits of the first byte: RSV bits and opcode.
+pub fn client_frame(fin: bool, bits: u8, payload: &[u8]) -> Vec<u8> {
     let mut frame = Vec::new();
-    crate::frame::encode_client_frame(
-        fin,
-        0,
-        opcode,
-        [0x37, 0xfa, 0x21, 0x3d],
-        payload,
-        &mut frame,
-    );
+    let (rsv, opcode) = ((bits >> 4) & 0x7, bits & 0xF);
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    crate::frame::encode_client_frame(fin, rsv, opcode, mask, payload, &mut frame);
     frame
 }
 
