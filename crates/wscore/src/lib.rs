@@ -10,6 +10,9 @@ pub mod close;
 pub mod dispatch;
 pub mod error;
 pub mod frame;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 pub mod handler_file;
 pub mod handshake;
