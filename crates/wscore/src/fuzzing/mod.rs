@@ -12,9 +12,12 @@ pub mod utf8;
 #[cfg(test)]
 mod replay;
 
+/// A target's check: panics when an invariant fails on the input.
+pub type Check = fn(&[u8]);
+
 /// Every fuzz target: its name (the file in `fuzz/fuzz_targets/` and the
 /// directory in `fuzz/corpus/` and `fuzz/regressions/`) and its check.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("handshake", handshake::check),
     ("protocol", protocol::check),
     ("utf8", utf8::check),
