@@ -33,7 +33,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint clean bench
+.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint fuzz clean bench
 
 all: build
 
@@ -130,6 +130,21 @@ bench: build
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Each fuzz target in fuzz/fuzz_targets/ for FUZZ_SECONDS, one after the
+# other. cargo-fuzz needs nightly features: RUSTC_BOOTSTRAP lets stable
+# build it. New inputs go to fuzz/target/corpus (the committed seeds stay
+# as they are); a failing input lands in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
+
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	    mkdir -p target/corpus/$$t && \
+	    RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$t target/corpus/$$t corpus/$$t -- \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
 
 clean:
 	cargo clean

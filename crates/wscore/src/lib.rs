@@ -12,6 +12,9 @@ pub mod dispatch;
 pub mod error;
 pub mod extensions;
 pub mod frame;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handler;
 pub mod handler_file;
 pub mod handshake;

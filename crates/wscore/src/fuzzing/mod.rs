@@ -1,0 +1,24 @@
+//! Invariant checks for the fuzz targets in `fuzz/` (cargo-fuzz), kept here
+//! so the targets and the regression replay test run the same code.
+//!
+//! Each `check` takes the raw fuzz input and panics when an invariant does
+//! not hold. Compiled only for tests and with the `fuzzing` feature.
+
+pub mod handshake;
+pub mod protocol;
+pub mod split;
+pub mod utf8;
+
+#[cfg(test)]
+mod replay;
+
+/// A target's check: panics when an invariant fails on the input.
+pub type Check = fn(&[u8]);
+
+/// Every fuzz target: its name (the file in `fuzz/fuzz_targets/` and the
+/// directory in `fuzz/corpus/` and `fuzz/regressions/`) and its check.
+pub const TARGETS: &[(&str, Check)] = &[
+    ("handshake", handshake::check),
+    ("protocol", protocol::check),
+    ("utf8", utf8::check),
+];
