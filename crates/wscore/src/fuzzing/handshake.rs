@@ -4,7 +4,8 @@
 use crate::dispatch::normalize_resource;
 use crate::handler_file::parse_handler_file;
 use crate::handshake::extensions::{format_extension, parse_extensions};
-use crate::handshake::rfc6455::{self, is_safe_header};
+use crate::handshake::is_safe_header;
+use crate::handshake::rfc6455;
 use crate::handshake::token::is_token;
 use crate::handshake::{detect_draft, is_websocket_upgrade, Draft, HandshakeError, RequestHead};
 

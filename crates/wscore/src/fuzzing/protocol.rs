@@ -28,6 +28,7 @@ pub fn check(data: &[u8]) {
     };
     let config = ProtocolConfig {
         max_message_size: max_message_size(size_selector),
+        ..ProtocolConfig::default()
     };
     let whole = run(&config, wire, None);
     let split = run(&config, wire, Some(split_seed));
