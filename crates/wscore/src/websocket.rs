@@ -16,7 +16,7 @@ use crate::sender::{Inbox, Outgoing, Sender};
 use crate::transport::{Input, Transport, Wait};
 
 /// Bytes read from the transport at a time.
-const READ_CHUNK: usize = 16 * 1024;
+const READ_CHUNK: usize = 8 * 1024;
 /// How long a server-initiated close waits for the peer's answer before the
 /// server drops the TCP connection anyway.
 pub const CLOSE_WAIT: Duration = Duration::from_secs(2);

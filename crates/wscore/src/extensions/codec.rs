@@ -13,9 +13,11 @@ pub const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// before more is allocated.
 const INFLATE_STEP: usize = 16 * 1024;
 
-/// One direction's compressor.
+/// One direction's compressor. Its zlib state (a few hundred KiB at 15
+/// window bits) is made on first use, so an idle connection costs nothing.
 pub struct Deflater {
-    compress: Compress,
+    compress: Option<Compress>,
+    window_bits: u8,
     /// Forget the history after each unit (`*_no_context_takeover`).
     reset_after_unit: bool,
 }
@@ -26,15 +28,22 @@ impl Deflater {
     /// peer holding only 256 bytes could not resolve. So for 8 we emit stored
     /// blocks, which refer to nothing: valid for any window, just larger.
     pub fn new(window_bits: u8, reset_after_unit: bool) -> Deflater {
-        let compress = if window_bits <= 8 {
-            Compress::new_with_window_bits(Compression::none(), false, 9)
-        } else {
-            Compress::new_with_window_bits(Compression::default(), false, window_bits.min(15))
-        };
         Deflater {
-            compress,
+            compress: None,
+            window_bits,
             reset_after_unit,
         }
+    }
+
+    fn state(&mut self) -> &mut Compress {
+        let window_bits = self.window_bits;
+        self.compress.get_or_insert_with(|| {
+            if window_bits <= 8 {
+                Compress::new_with_window_bits(Compression::none(), false, 9)
+            } else {
+                Compress::new_with_window_bits(Compression::default(), false, window_bits.min(15))
+            }
+        })
     }
 
     /// Appends `data` compressed and sync-flushed to `out`; with
@@ -45,7 +54,7 @@ impl Deflater {
             out.truncate(out.len() - SYNC_TAIL.len());
         }
         if self.reset_after_unit {
-            self.compress.reset();
+            self.state().reset();
         }
     }
 
@@ -53,14 +62,15 @@ impl Deflater {
     /// continuous stream (deflate-stream).
     pub fn compress_flushed(&mut self, data: &[u8], out: &mut Vec<u8>) {
         let mut input = data;
+        let compress = self.state();
         loop {
             out.reserve((input.len() / 2).max(64));
-            let before_in = self.compress.total_in();
-            self.compress
+            let before_in = compress.total_in();
+            compress
                 .compress_vec(input, out, FlushCompress::Sync)
                 // Only fails on a misuse of the stream (never here).
                 .expect("deflate of an in-memory buffer");
-            input = &input[(self.compress.total_in() - before_in) as usize..];
+            input = &input[(compress.total_in() - before_in) as usize..];
             // Done once every byte went in and the flush had room to finish.
             if input.is_empty() && out.len() < out.capacity() {
                 return;
@@ -71,7 +81,9 @@ impl Deflater {
 
 /// One direction's decompressor, with a limit on what it may produce.
 pub struct Inflater {
-    decompress: Decompress,
+    /// Made on first use, as the Deflater's.
+    decompress: Option<Decompress>,
+    window_bits: u8,
     reset_after_unit: bool,
     /// The unit ended with a final block (RFC 7692 §7.2.3.3): anything after
     /// it, the appended tail included, is ignored.
@@ -83,7 +95,8 @@ impl Inflater {
     /// decodes a smaller one's output, so 8 is inflated with 9.
     pub fn new(window_bits: u8, reset_after_unit: bool) -> Inflater {
         Inflater {
-            decompress: Decompress::new_with_window_bits(false, window_bits.clamp(9, 15)),
+            decompress: None,
+            window_bits: window_bits.clamp(9, 15),
             reset_after_unit,
             stream_ended: false,
         }
@@ -128,18 +141,21 @@ impl Inflater {
         }
         let start = out.len();
         out.resize(start + max_out, 0);
-        let (before_in, before_out) = (self.decompress.total_in(), self.decompress.total_out());
-        let status = self
+        let window_bits = self.window_bits;
+        let decompress = self
             .decompress
-            .decompress(input, &mut out[start..], FlushDecompress::None);
-        out.truncate(start + (self.decompress.total_out() - before_out) as usize);
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, window_bits));
+        let (before_in, before_out) = (decompress.total_in(), decompress.total_out());
+        let status = decompress.decompress(input, &mut out[start..], FlushDecompress::None);
+        out.truncate(start + (decompress.total_out() - before_out) as usize);
+        let total_in = decompress.total_in();
         let status = status
             .map_err(|_| ProtocolError::new(codes::INVALID_DATA, "invalid compressed data"))?;
         if status == Status::StreamEnd {
             self.stream_ended = true;
             return Ok(input.len());
         }
-        Ok((self.decompress.total_in() - before_in) as usize)
+        Ok((total_in - before_in) as usize)
     }
 
     /// Ends a unit: inflates the stripped tail, then forgets the history if
@@ -147,7 +163,9 @@ impl Inflater {
     pub fn finish_unit(&mut self, out: &mut Vec<u8>, limit: u64) -> Result<(), ProtocolError> {
         self.inflate(&SYNC_TAIL, out, limit)?;
         if self.reset_after_unit || self.stream_ended {
-            self.decompress.reset(false);
+            if let Some(decompress) = self.decompress.as_mut() {
+                decompress.reset(false);
+            }
             self.stream_ended = false;
         }
         Ok(())
