@@ -57,16 +57,24 @@ pub unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
     })
 }
 
-/// The child is being stopped or gracefully restarted: wake every open
+/// The child is being stopped or restarted. Gracefully: wake every open
 /// WebSocket now, so each decides (close 1001, or go on after a graceful
-/// restart) without waiting for its next poll slice.
-unsafe extern "C" fn child_stopping(_pool: *mut ffi::apr_pool_t, _graceful: c_int) {
-    guard(
-        Target::Server(ptr::null()),
-        "child_stopping",
-        (),
-        registry::wake_all,
-    )
+/// restart) without waiting for its next poll slice. At once (`apachectl
+/// stop`): Apache has already closed the connections, so the plain ones get
+/// their close frame from here.
+unsafe extern "C" fn child_stopping(_pool: *mut ffi::apr_pool_t, graceful: c_int) {
+    if graceful != 0 {
+        guard(
+            Target::Server(ptr::null()),
+            "child_stopping",
+            (),
+            registry::wake_all,
+        )
+    } else {
+        // No logging or allocation: under prefork this runs inside the
+        // SIGTERM handler. Nothing in it can panic.
+        registry::close_plain_connections_now()
+    }
 }
 
 /// Scans each server's handler root once per configuration load; children

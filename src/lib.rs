@@ -10,6 +10,7 @@ mod module;
 mod pool;
 mod registry;
 mod request;
+mod stop;
 mod takeover;
 mod transport;
 mod upgrade;

@@ -58,6 +58,15 @@ impl ApacheTransport {
         }
     }
 
+    /// A duplicate of the client socket's descriptor (close-on-exec), which
+    /// stays open when Apache closes its own.
+    pub fn duplicate_socket(&self) -> io::Result<std::os::fd::OwnedFd> {
+        // SAFETY: socket_fd is the connection's open socket for as long as
+        // this transport exists; borrowing it only to duplicate it.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.socket_fd) };
+        borrowed.try_clone_to_owned()
+    }
+
     /// Bytes read from the client since the request head.
     pub fn bytes_in(&self) -> u64 {
         self.bytes_in

@@ -143,6 +143,11 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     );
     let mut config = route.protocol.clone();
     config.compression = agreement.map(|a| a.compression);
+    // A plain connection can still get a close frame when Apache stops at
+    // once; over TLS that needs mod_ssl, which is gone by then.
+    let stop_fd = (!head.secure)
+        .then(|| transport.duplicate_socket().ok())
+        .flatten();
     let mut ws = match opening.session(&mut transport, route.handler, request, config) {
         Ok(ws) => ws,
         Err(e) => {
@@ -154,7 +159,7 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     if request_enabled(r, Level::Trace1) {
         ws.set_tracer(|line| ws_log!(log, Level::Trace1, "WebSocket {}: {line}", route.resource));
     }
-    registration.set_sender(ws.sender());
+    registration.attach(ws.sender(), stop_fd);
     let ending = run_handler(route.handler, &mut ws);
     report_ending(r, route, &ws, ending);
     let (messages_in, messages_out) = (ws.stats().messages_in, ws.stats().messages_out);

@@ -172,6 +172,16 @@ fn encode_header(
     }
 }
 
+/// A whole server close frame with this code and reason.
+pub fn encode_server_close(code: u16, reason: &str) -> Vec<u8> {
+    let mut payload = Vec::new();
+    crate::close::encode_close_payload(code, reason, &mut payload);
+    let mut frame = Vec::with_capacity(payload.len() + 2);
+    FrameHeader::encode_server(true, 0, OpCode::Close, payload.len() as u64, &mut frame);
+    frame.extend_from_slice(&payload);
+    frame
+}
+
 /// A whole masked client frame, as clients send them: for test clients and
 /// the load generator. `opcode` is raw, so reserved ones can be sent too.
 pub fn encode_client_frame(
@@ -199,6 +209,13 @@ mod tests {
             assert_eq!(FrameHeader::parse(&buf[..cut]), Ok(None), "cut {cut}");
         }
         (header, len)
+    }
+
+    #[test]
+    fn server_close_frame_bytes() {
+        let mut expected = vec![0x88, 0x11, 0x03, 0xe9];
+        expected.extend_from_slice(b"server stopping");
+        assert_eq!(encode_server_close(1001, "server stopping"), expected);
     }
 
     #[test]
