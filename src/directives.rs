@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 
 use wscore::extensions::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
-use wscore::settings::{parse_byte_size, parse_on_off, parse_seconds};
+use wscore::settings::{parse_byte_size, parse_count, parse_on_off, parse_seconds};
 
 use wscore::origin::check_trusted_origin;
 
@@ -303,21 +303,30 @@ fn set_scan(line: &mut Line, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-unsafe extern "C" fn set_handler_root(
-    cmd: *mut ffi::cmd_parms,
-    _: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| set_root(line, arg(value)?))
+/// Defines the `extern "C"` function of a one-argument directive: `$body`
+/// gets the line, the section's per-dir config pointer and the value.
+macro_rules! take1_directive {
+    ($name:ident, |$line:ident, $mconfig:ident, $value:ident| $body:block) => {
+        unsafe extern "C" fn $name(
+            cmd: *mut ffi::cmd_parms,
+            $mconfig: *mut c_void,
+            value: *const c_char,
+        ) -> *const c_char {
+            directive(cmd, |$line| {
+                let $value = arg(value)?;
+                $body
+            })
+        }
+    };
 }
 
-unsafe extern "C" fn set_handler_scan(
-    cmd: *mut ffi::cmd_parms,
-    _: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| set_scan(line, arg(value)?))
-}
+take1_directive!(set_handler_root, |line, _dir, value| {
+    set_root(line, value)
+});
+
+take1_directive!(set_handler_scan, |line, _dir, value| {
+    set_scan(line, value)
+});
 
 unsafe extern "C" fn set_allow_outside_root(
     cmd: *mut ffi::cmd_parms,
@@ -341,155 +350,73 @@ unsafe extern "C" fn set_allow_draft75(
     })
 }
 
-unsafe extern "C" fn set_location_handler(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let name = arg(value)?;
-        if handlers::find(name).is_none() {
-            return Err(format!(
-                "unknown handler '{name}'; compiled-in handlers are: {}",
-                handlers::names().join(", ")
-            ));
-        }
-        line.dir_config(mconfig).handler = Some(name.to_string());
-        Ok(())
-    })
-}
+take1_directive!(set_location_handler, |line, dir, name| {
+    if handlers::find(name).is_none() {
+        return Err(format!(
+            "unknown handler '{name}'; compiled-in handlers are: {}",
+            handlers::names().join(", ")
+        ));
+    }
+    line.dir_config(dir).handler = Some(name.to_string());
+    Ok(())
+});
 
-unsafe extern "C" fn set_max_message_size(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        line.dir_config(mconfig).max_message_size = Some(parse_byte_size(arg(value)?)?);
-        Ok(())
-    })
-}
+take1_directive!(set_max_message_size, |line, dir, value| {
+    line.dir_config(dir).max_message_size = Some(parse_byte_size(value)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_max_frames(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let value = arg(value)?;
-        let frames = value
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                format!("must be a whole number of frames, at least 1, not '{value}'")
-            })?;
-        line.dir_config(mconfig).max_frames_per_message = Some(frames);
-        Ok(())
-    })
-}
+take1_directive!(set_max_frames, |line, dir, value| {
+    line.dir_config(dir).max_frames_per_message = Some(parse_count(value, 1, u64::MAX)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_idle_timeout(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        line.dir_config(mconfig).idle_timeout = Some(parse_seconds(arg(value)?)?);
-        Ok(())
-    })
-}
+take1_directive!(set_idle_timeout, |line, dir, value| {
+    line.dir_config(dir).idle_timeout = Some(parse_seconds(value)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_ping_interval(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        line.dir_config(mconfig).ping_interval = Some(parse_seconds(arg(value)?)?);
-        Ok(())
-    })
-}
+take1_directive!(set_ping_interval, |line, dir, value| {
+    line.dir_config(dir).ping_interval = Some(parse_seconds(value)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_origin_check(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let check = match arg(value)?.to_ascii_lowercase().as_str() {
-            "off" => OriginCheck::Off,
-            "same" => OriginCheck::Same,
-            "trusted" => OriginCheck::Trusted,
-            other => return Err(format!("must be Off, Same or Trusted, not '{other}'")),
-        };
-        line.dir_config(mconfig).origin_check = Some(check);
-        Ok(())
-    })
-}
+take1_directive!(set_origin_check, |line, dir, value| {
+    let check = match value.to_ascii_lowercase().as_str() {
+        "off" => OriginCheck::Off,
+        "same" => OriginCheck::Same,
+        "trusted" => OriginCheck::Trusted,
+        other => return Err(format!("must be Off, Same or Trusted, not '{other}'")),
+    };
+    line.dir_config(dir).origin_check = Some(check);
+    Ok(())
+});
 
-unsafe extern "C" fn add_trusted_origin(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let origin = arg(value)?;
-        check_trusted_origin(origin)?;
-        line.dir_config(mconfig)
-            .trusted_origins
-            .get_or_insert_with(Vec::new)
-            .push(origin.to_string());
-        Ok(())
-    })
-}
+// Called once per origin on the line (ITERATE).
+take1_directive!(add_trusted_origin, |line, dir, origin| {
+    check_trusted_origin(origin)?;
+    line.dir_config(dir)
+        .trusted_origins
+        .get_or_insert_with(Vec::new)
+        .push(origin.to_string());
+    Ok(())
+});
 
-unsafe extern "C" fn set_max_connections(
-    cmd: *mut ffi::cmd_parms,
-    _: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let value = arg(value)?;
-        let limit = value
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| format!("must be a whole number (0 for no limit), not '{value}'"))?;
-        line.server_config().max_connections = Some(limit);
-        Ok(())
-    })
-}
+take1_directive!(set_max_connections, |line, _dir, value| {
+    line.server_config().max_connections = Some(parse_count(value, 0, u64::MAX)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_compression(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        line.dir_config(mconfig).compression = Some(parse_on_off(arg(value)?)?);
-        Ok(())
-    })
-}
+take1_directive!(set_compression, |line, dir, value| {
+    line.dir_config(dir).compression = Some(parse_on_off(value)?);
+    Ok(())
+});
 
-unsafe extern "C" fn set_compression_max_window_bits(
-    cmd: *mut ffi::cmd_parms,
-    mconfig: *mut c_void,
-    value: *const c_char,
-) -> *const c_char {
-    directive(cmd, |line| {
-        let value = arg(value)?;
-        let bits = value
-            .parse::<u8>()
-            .ok()
-            .filter(|bits| (MIN_WINDOW_BITS..=MAX_WINDOW_BITS).contains(bits))
-            .ok_or_else(|| {
-                format!("'{value}' is not a window size in bits from {MIN_WINDOW_BITS} to {MAX_WINDOW_BITS}")
-            })?;
-        line.dir_config(mconfig).compression_max_window_bits = Some(bits);
-        Ok(())
-    })
-}
+take1_directive!(set_compression_max_window_bits, |line, dir, value| {
+    let bits = parse_count(value, MIN_WINDOW_BITS.into(), MAX_WINDOW_BITS.into())?;
+    line.dir_config(dir).compression_max_window_bits = Some(bits as u8);
+    Ok(())
+});
 
 /// True when mod_python is loaded too: then the Python* lines are its own,
 /// and mod_pywebsocket's must go, or mod_python would try to run it.

@@ -34,6 +34,18 @@ pub fn parse_byte_size(value: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// A whole number from `min` to `max`.
+pub fn parse_count(value: &str, min: u64, max: u64) -> Result<u64, String> {
+    let text = value.trim();
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| text.bytes().all(|b| b.is_ascii_digit()) && (min..=max).contains(n))
+        .ok_or_else(|| match max {
+            u64::MAX => format!("must be a whole number, at least {min}, not '{value}'"),
+            _ => format!("must be a whole number from {min} to {max}, not '{value}'"),
+        })
+}
+
 /// A number of seconds; 0 means "off" (returned as `None`).
 pub fn parse_seconds(value: &str) -> Result<Option<std::time::Duration>, String> {
     let text = value.trim();
@@ -56,6 +68,21 @@ mod tests {
         assert_eq!(parse_on_off(" OFF "), Ok(false));
         assert!(parse_on_off("yes").unwrap_err().contains("On or Off"));
         assert!(parse_on_off("").is_err());
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(parse_count("12", 8, 15), Ok(12));
+        assert_eq!(parse_count(" 0 ", 0, u64::MAX), Ok(0));
+        assert!(parse_count("7", 8, 15)
+            .unwrap_err()
+            .contains("from 8 to 15"));
+        assert!(parse_count("0", 1, u64::MAX)
+            .unwrap_err()
+            .contains("at least 1"));
+        for bad in ["", "-1", "+3", "1e3", "x"] {
+            assert!(parse_count(bad, 0, u64::MAX).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]
