@@ -11,7 +11,7 @@ APXS     ?= apxs
 # Debian/Ubuntu packages the build needs, and those the tests need besides
 # (a browser for the console page's test).
 PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl util-linux
-TEST_PACKAGES := chromium
+TEST_PACKAGES := chromium procps
 
 # Handler files `make install` puts in place: the others (bench,
 # abort_handshake, internal_error, origin_check) are for `make run` and tests.
