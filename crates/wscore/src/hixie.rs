@@ -263,7 +263,8 @@ impl Codec for HixieProtocol {
     }
 
     fn peer_closed_connection(&mut self) -> bool {
-        if self.draft != HixieDraft::Hixie75 || self.close_received {
+        // After a failure the connection is over: no close to report.
+        if self.draft != HixieDraft::Hixie75 || self.close_received || self.failed {
             return false;
         }
         self.close_received = true;
@@ -358,6 +359,15 @@ mod tests {
         assert_eq!(events(&mut codec, b"\x00abcde"), vec![Err(1009)]);
         let mut codec = HixieProtocol::new(HixieDraft::Hybi00, 4);
         assert_eq!(events(&mut codec, &[0x80; 12]), vec![Err(1009)]);
+    }
+
+    #[test]
+    fn hixie75_tcp_close_after_a_failure_is_no_close() {
+        // Found by the `hixie` fuzz target: a close event after the failure.
+        let mut codec = HixieProtocol::new(HixieDraft::Hixie75, 4);
+        assert_eq!(events(&mut codec, b"\x00abcde"), vec![Err(1009)]);
+        assert!(!codec.peer_closed_connection());
+        assert_eq!(codec.poll_event(), Ok(None));
     }
 
     #[test]
