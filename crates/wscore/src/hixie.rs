@@ -139,14 +139,18 @@ impl HixieProtocol {
                     let end = rest.iter().position(|b| *b == 0xff);
                     let chunk = &rest[..end.unwrap_or(rest.len())];
                     if text {
-                        if (self.message.len() + chunk.len()) as u64 > self.max_message_size {
-                            return Err(ProtocolError::new(codes::TOO_BIG, "message too big"));
-                        }
-                        if self.utf8.feed(chunk).is_err() {
+                        // The bytes within the limit are checked first, so
+                        // the error is the same however the bytes arrive.
+                        let room = self.max_message_size - self.message.len() as u64;
+                        let within = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+                        if self.utf8.feed(&chunk[..within]).is_err() {
                             return Err(ProtocolError::new(
                                 codes::INVALID_DATA,
                                 "invalid UTF-8 in text",
                             ));
+                        }
+                        if within < chunk.len() {
+                            return Err(ProtocolError::new(codes::TOO_BIG, "message too big"));
                         }
                         self.message.extend_from_slice(chunk);
                     }
@@ -263,7 +267,8 @@ impl Codec for HixieProtocol {
     }
 
     fn peer_closed_connection(&mut self) -> bool {
-        if self.draft != HixieDraft::Hixie75 || self.close_received {
+        // After a failure the connection is over: no close to report.
+        if self.draft != HixieDraft::Hixie75 || self.close_received || self.failed {
             return false;
         }
         self.close_received = true;
@@ -358,6 +363,29 @@ mod tests {
         assert_eq!(events(&mut codec, b"\x00abcde"), vec![Err(1009)]);
         let mut codec = HixieProtocol::new(HixieDraft::Hybi00, 4);
         assert_eq!(events(&mut codec, &[0x80; 12]), vec![Err(1009)]);
+    }
+
+    #[test]
+    fn hixie75_tcp_close_after_a_failure_is_no_close() {
+        // Found by the `hixie` fuzz target: a close event after the failure.
+        let mut codec = HixieProtocol::new(HixieDraft::Hixie75, 4);
+        assert_eq!(events(&mut codec, b"\x00abcde"), vec![Err(1009)]);
+        assert!(!codec.peer_closed_connection());
+        assert_eq!(codec.poll_event(), Ok(None));
+    }
+
+    #[test]
+    fn invalid_text_within_the_limit_wins_however_it_arrives() {
+        // Found by the `hixie` fuzz target: whole 1009, in pieces 1007.
+        let input = b"\x00ab\xc0cdef\xff";
+        let mut whole = HixieProtocol::new(HixieDraft::Hybi00, 4);
+        assert_eq!(events(&mut whole, input), vec![Err(1007)]);
+        let mut split = HixieProtocol::new(HixieDraft::Hybi00, 4);
+        let first_error = input
+            .iter()
+            .flat_map(|b| events(&mut split, &[*b]))
+            .find(Result::is_err);
+        assert_eq!(first_error, Some(Err(1007)));
     }
 
     #[test]

@@ -533,22 +533,32 @@ impl Protocol {
         apply_mask(chunk, frame.mask, frame.mask_phase);
         let start = self.message.len();
         let inflater = &mut self.compression.as_mut().expect("negotiated").inflater;
-        inflater.inflate(chunk, &mut self.message, self.config.max_message_size)?;
+        let inflated = inflater.inflate(chunk, &mut self.message, self.config.max_message_size);
+        self.check_inflated(frame.kind, start, inflated)?;
         self.input_pos += n;
         frame.remaining -= n as u64;
         frame.mask_phase = (frame.mask_phase + n) & 3;
-        self.check_text(frame.kind, start)?;
         Ok(frame)
     }
 
-    /// Validates the text inflated since `start`.
-    fn check_text(&mut self, kind: PayloadKind, start: usize) -> Result<(), ProtocolError> {
+    /// Validates the text inflated since `start`, then passes on the
+    /// inflater's verdict. Text comes first: bad text within the limit is
+    /// what a byte-by-byte arrival would have reported before the inflater
+    /// failed, so the error does not depend on how the bytes arrived.
+    fn check_inflated(
+        &mut self,
+        kind: PayloadKind,
+        start: usize,
+        inflated: Result<(), ProtocolError>,
+    ) -> Result<(), ProtocolError> {
         if kind == PayloadKind::Data(DataKind::Text) {
+            let limit = usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX);
+            let end = self.message.len().min(limit).max(start);
             self.utf8
-                .feed(&self.message[start..])
+                .feed(&self.message[start..end])
                 .map_err(|_| invalid_text())?;
         }
-        Ok(())
+        inflated
     }
 
     /// Ends a compressed unit (a message, or a frame under deflate-frame).
@@ -560,10 +570,10 @@ impl Protocol {
             return Ok(());
         }
         let start = self.message.len();
-        compression
+        let inflated = compression
             .inflater
-            .finish_unit(&mut self.message, self.config.max_message_size)?;
-        self.check_text(frame.kind, start)
+            .finish_unit(&mut self.message, self.config.max_message_size);
+        self.check_inflated(frame.kind, start, inflated)
     }
 
     /// Acts on a fully received frame.

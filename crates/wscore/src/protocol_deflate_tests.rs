@@ -223,3 +223,30 @@ fn deflate_frame_compresses_each_frame() {
     let expected = [&[0x41, 7][..], &HELLO, &[0xC0, 5], &HELLO_AGAIN].concat();
     assert_eq!(p.output(), expected);
 }
+
+/// Invalid text within the limit is reported as such whether the rest of
+/// an over-long message inflates in the same read or a later one (found by
+/// the `compressed` fuzz target: whole it was 1009, byte by byte 1007).
+#[test]
+fn invalid_text_before_the_limit_wins_however_the_bytes_arrive() {
+    let mut deflater = Deflater::new(15, false);
+    let mut payload = Vec::new();
+    deflater.compress_unit(&[0xC9, b'x'].repeat(64), &mut payload, true);
+    let frame = client_frame(true, RSV1 | TEXT, &payload);
+    let config = ProtocolConfig {
+        max_message_size: 7,
+        compression: Some(Compression::PerMessage(params(false))),
+        ..ProtocolConfig::default()
+    };
+    for chunk in [1, frame.len()] {
+        let mut p = Protocol::new(config.clone());
+        let mut result = Ok(Vec::new());
+        for piece in frame.chunks(chunk) {
+            result = events(&mut p, piece);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(1007), "pieces of {chunk}");
+    }
+}

@@ -116,11 +116,13 @@ impl Inflater {
             // One byte over the limit is enough to know it is exceeded.
             let room = (limit.saturating_sub(out.len() as u64) + 1).min(INFLATE_STEP as u64);
             let before = out.len();
-            let consumed = self.inflate_some(input, out, room as usize)?;
-            input = &input[consumed..];
+            let step = self.inflate_some(input, out, room as usize);
+            // Output comes in order: bytes over the limit came before any
+            // garbage after them, as they would arriving byte by byte.
             if out.len() as u64 > limit {
                 return Err(ProtocolError::new(codes::TOO_BIG, "message too big"));
             }
+            input = &input[step?..];
             // Output space left over means everything available came out.
             if out.len() - before < room as usize {
                 return Ok(());
@@ -313,6 +315,22 @@ mod tests {
         let error = inflater.inflate(&bomb, &mut out, 1_000_000).unwrap_err();
         assert_eq!(error.code, 1009);
         assert!(out.capacity() <= 2 * 1_000_001 + INFLATE_STEP);
+    }
+
+    #[test]
+    fn output_over_the_limit_before_garbage_is_1009_however_it_arrives() {
+        // "Hd", then invalid data (found by the `compressed` fuzz target:
+        // whole it was 1007, byte by byte 1009).
+        let data = [0xf2, 0x48, 0x01, 0, 0, 0, 0, 0, 0, 0, 0xb7, 0xff, 0xff];
+        let mut inflater = Inflater::new(8, false);
+        let error = inflater.inflate(&data, &mut Vec::new(), 1).unwrap_err();
+        assert_eq!(error.code, 1009);
+        let mut inflater = Inflater::new(8, false);
+        let mut out = Vec::new();
+        let first_error = data
+            .iter()
+            .find_map(|b| inflater.inflate(&[*b], &mut out, 1).err());
+        assert_eq!(first_error.map(|e| e.code), Some(1009));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use crate::dispatch::normalize_resource;
 use crate::handler_file::parse_handler_file;
+
+use super::{negotiation, opening};
 use crate::handshake::extensions::{format_extension, parse_extensions};
+use crate::handshake::hybi00::KEY3_LEN;
 use crate::handshake::is_safe_header;
 use crate::handshake::rfc6455;
 use crate::handshake::token::is_token;
@@ -17,9 +20,18 @@ pub fn check(data: &[u8]) {
     let head = request_head(&text);
     check_rfc6455(&head);
     check_extensions(head.header_values("Sec-WebSocket-Extensions"));
+    opening::check(&head, key3(data));
     check_resource(head.path());
     check_resource(&text);
     check_handler_file(&text);
+}
+
+/// HyBi-00's 8 bytes after the head: the input's last 8, zero-padded.
+fn key3(data: &[u8]) -> [u8; KEY3_LEN] {
+    let mut key3 = [0; KEY3_LEN];
+    let tail = &data[data.len().saturating_sub(KEY3_LEN)..];
+    key3[..tail.len()].copy_from_slice(tail);
+    key3
 }
 
 /// A lenient reading of `text` as a request head, so that most inputs reach
@@ -85,11 +97,12 @@ fn check_rfc6455(head: &RequestHead) {
     // Upgrade, Connection and Sec-WebSocket-Accept, then the optional ones.
     let expected_lines =
         3 + usize::from(protocol.is_some()) + usize::from(extensions.is_some()) + safe_extras;
-    check_response(&response, expected_lines);
+    let lines = check_response_head(&response, "HTTP/1.1 101 Switching Protocols");
+    assert_eq!(lines, expected_lines, "header lines in {response:?}");
 }
 
 /// A refusal is a 4xx with a one-line reason and headers safe to send.
-fn check_refusal(error: &HandshakeError) {
+pub(super) fn check_refusal(error: &HandshakeError) {
     assert!(
         (400..500).contains(&error.status),
         "status {}",
@@ -104,26 +117,23 @@ fn check_refusal(error: &HandshakeError) {
     assert!(error.headers.iter().all(|(n, v)| is_safe_header(n, v)));
 }
 
-/// The 101 response: status line, `lines` header lines of `token: value`
-/// with no CR or LF inside, then the empty line, nothing else.
-fn check_response(response: &[u8], lines: usize) {
+/// The 101 response head: `status_line`, header lines of `token: value`
+/// with no CR, LF or NUL inside, then the empty line, nothing else.
+/// Returns the number of header lines.
+pub(super) fn check_response_head(response: &[u8], status_line: &str) -> usize {
     let text = std::str::from_utf8(response).expect("response is UTF-8");
     let head = text
         .strip_suffix("\r\n\r\n")
         .expect("ends with an empty line");
     let mut lines_seen = head.split("\r\n");
-    assert_eq!(lines_seen.next(), Some("HTTP/1.1 101 Switching Protocols"));
+    assert_eq!(lines_seen.next(), Some(status_line));
     let mut count = 0;
     for line in lines_seen {
         let (name, value) = line.split_once(": ").expect("a `name: value` line");
-        assert!(is_token(name), "header name {name:?}");
-        assert!(
-            !value.contains(['\r', '\n', '\0']),
-            "header value {value:?}"
-        );
+        assert!(is_safe_header(name, value), "header line {line:?}");
         count += 1;
     }
-    assert_eq!(count, lines, "header lines in {text:?}");
+    count
 }
 
 /// Parsed offers survive formatting and parsing again unchanged.
@@ -131,6 +141,7 @@ fn check_extensions<'a>(values: impl Iterator<Item = &'a str>) {
     let Ok(offers) = parse_extensions(values) else {
         return;
     };
+    negotiation::check(&offers);
     let formatted: Vec<String> = offers
         .iter()
         .map(|offer| format_extension(&offer.name, &offer.params))

@@ -4,7 +4,11 @@
 //! Each `check` takes the raw fuzz input and panics when an invariant does
 //! not hold. Compiled only for tests and with the `fuzzing` feature.
 
+pub mod compressed;
 pub mod handshake;
+pub mod hixie;
+pub mod negotiation;
+pub mod opening;
 pub mod protocol;
 pub mod split;
 pub mod utf8;
@@ -18,7 +22,9 @@ pub type Check = fn(&[u8]);
 /// Every fuzz target: its name (the file in `fuzz/fuzz_targets/` and the
 /// directory in `fuzz/corpus/` and `fuzz/regressions/`) and its check.
 pub const TARGETS: &[(&str, Check)] = &[
+    ("compressed", compressed::check),
     ("handshake", handshake::check),
+    ("hixie", hixie::check),
     ("protocol", protocol::check),
     ("utf8", utf8::check),
 ];

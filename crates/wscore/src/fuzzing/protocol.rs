@@ -30,14 +30,20 @@ pub fn check(data: &[u8]) {
         max_message_size: max_message_size(size_selector),
         ..ProtocolConfig::default()
     };
-    let whole = run(&config, wire, None);
-    let split = run(&config, wire, Some(split_seed));
+    check_stream(&config, wire, split_seed);
+}
+
+/// The per-connection checks on `wire` fed whole and fed in pieces chosen
+/// by `split_seed`, and the two outcomes must be the same.
+pub(super) fn check_stream(config: &ProtocolConfig, wire: &[u8], split_seed: u8) {
+    let whole = run(config, wire, None);
+    let split = run(config, wire, Some(split_seed));
     assert_eq!(whole, split, "splitting the input changed the outcome");
 }
 
 /// Mostly tiny limits, so declared lengths far beyond them are common; a
 /// few up to 8 MiB.
-fn max_message_size(selector: u8) -> u64 {
+pub(super) fn max_message_size(selector: u8) -> u64 {
     match selector {
         0..=0xEF => u64::from(selector),
         _ => 1 << (selector - 0xF0 + 8),
