@@ -74,13 +74,41 @@ fn other_python_options_are_left_alone() {
 #[test]
 fn bad_production_settings_fail() {
     for (name, line, detail) in [
-        ("conf-idle", "WebSocketIdleTimeout soon", "whole number of seconds"),
-        ("conf-ping", "WebSocketPingInterval -5", "whole number of seconds"),
-        ("conf-origin", "WebSocketOriginCheck Maybe", "Off, Same or Trusted"),
-        ("conf-trusted", "WebSocketTrustedOrigin app.example.com", "http:// or https://"),
-        ("conf-maxconn", "WebSocketMaxConnections many", "whole number"),
-        ("conf-frames", "WebSocketMaxFramesPerMessage 0", "at least 1"),
-        ("conf-window", "WebSocketCompressionMaxWindowBits 16", "from 8 to 15"),
+        (
+            "conf-idle",
+            "WebSocketIdleTimeout soon",
+            "whole number of seconds",
+        ),
+        (
+            "conf-ping",
+            "WebSocketPingInterval -5",
+            "whole number of seconds",
+        ),
+        (
+            "conf-origin",
+            "WebSocketOriginCheck Maybe",
+            "Off, Same or Trusted",
+        ),
+        (
+            "conf-trusted",
+            "WebSocketTrustedOrigin app.example.com",
+            "http:// or https://",
+        ),
+        (
+            "conf-maxconn",
+            "WebSocketMaxConnections many",
+            "whole number",
+        ),
+        (
+            "conf-frames",
+            "WebSocketMaxFramesPerMessage 0",
+            "at least 1",
+        ),
+        (
+            "conf-window",
+            "WebSocketCompressionMaxWindowBits 16",
+            "from 8 to 15",
+        ),
     ] {
         let directive = line.split(' ').next().unwrap();
         fails_naming(name, Setup::default().extra(line), directive, detail);
