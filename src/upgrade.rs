@@ -168,8 +168,8 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     drop(ws);
     // SAFETY: r is live until the handler hook returns.
     unsafe {
-        record_notes(
-            r,
+        set_all(
+            (*r).notes,
             &[
                 ("rswebsocket-resource", route.resource.clone()),
                 ("rswebsocket-version", version),
@@ -247,17 +247,20 @@ fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_in
     }
 }
 
-/// Sets `r->notes`, which `LogFormat` reads with `%{NAME}n`.
+/// Copies name/value pairs into an APR table (`r->notes`, which
+/// `LogFormat` reads with `%{NAME}n`; `r->err_headers_out`). A pair with a
+/// NUL byte cannot be a C string and is skipped.
 ///
 /// # Safety
-/// `r` must be the live request.
-unsafe fn record_notes(r: *mut ffi::request_rec, notes: &[(&str, String)]) {
-    for (name, value) in notes {
-        let (Ok(name), Ok(value)) = (CString::new(*name), CString::new(value.as_str())) else {
+/// `table` must be a live table of the current request.
+unsafe fn set_all<N: AsRef<str>, V: AsRef<str>>(table: *mut ffi::apr_table_t, pairs: &[(N, V)]) {
+    for (name, value) in pairs {
+        let (Ok(name), Ok(value)) = (CString::new(name.as_ref()), CString::new(value.as_ref()))
+        else {
             continue;
         };
-        // SAFETY: notes is the live request's table; apr_table_set copies.
-        unsafe { ffi::apr_table_set((*r).notes, name.as_ptr(), value.as_ptr()) };
+        // SAFETY: the table is live (caller's promise); apr_table_set copies both strings.
+        unsafe { ffi::apr_table_set(table, name.as_ptr(), value.as_ptr()) };
     }
 }
 
@@ -271,14 +274,8 @@ fn refuse(r: *mut ffi::request_rec, route: &Route, error: HandshakeError) -> c_i
         error.status,
         error.reason
     );
-    for (name, value) in &error.headers {
-        let (Ok(name), Ok(value)) = (CString::new(name.as_str()), CString::new(value.as_str()))
-        else {
-            continue;
-        };
-        // SAFETY: err_headers_out is live; apr_table_set copies both strings.
-        unsafe { ffi::apr_table_set((*r).err_headers_out, name.as_ptr(), value.as_ptr()) };
-    }
+    // SAFETY: r is the live request; err_headers_out survives the error response.
+    unsafe { set_all((*r).err_headers_out, &error.headers) };
     error.status as c_int
 }
 
