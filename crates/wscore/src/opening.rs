@@ -149,16 +149,7 @@ mod tests {
     use super::*;
 
     fn head(headers: &[(&str, &str)]) -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: "/chat?x=1".into(),
-            http_version: (1, 1),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            secure: false,
-        }
+        crate::testing::get_request("/chat?x=1", headers)
     }
 
     fn context(allow_draft75: bool) -> OpeningContext {

@@ -47,6 +47,21 @@ impl Transport for MemoryTransport {
     }
 }
 
+/// A plain `GET` request head over HTTP/1.1 (no TLS) with these headers,
+/// in order.
+pub fn get_request(uri: &str, headers: &[(&str, &str)]) -> crate::handshake::RequestHead {
+    crate::handshake::RequestHead {
+        method: "GET".into(),
+        uri: uri.into(),
+        http_version: (1, 1),
+        headers: headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
+        secure: false,
+    }
+}
+
 /// A masked client frame (mask key 0x37fa213d, as in RFC 6455 §5.7).
 /// `bits` is the low 7 bits of the first byte: RSV bits and opcode.
 pub fn client_frame(fin: bool, bits: u8, payload: &[u8]) -> Vec<u8> {

@@ -47,22 +47,16 @@ mod tests {
     use super::*;
 
     fn draft_example() -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: "/demo".into(),
-            http_version: (1, 1),
-            headers: [
+        crate::testing::get_request(
+            "/demo",
+            &[
                 ("Upgrade", "WebSocket"),
                 ("Connection", "Upgrade"),
                 ("Host", "example.com"),
                 ("Origin", "http://example.com"),
                 ("WebSocket-Protocol", "sample"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            secure: false,
-        }
+            ],
+        )
     }
 
     #[test]

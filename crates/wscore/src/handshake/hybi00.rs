@@ -110,11 +110,9 @@ mod tests {
 
     /// The worked example of draft-hixie-thewebsocketprotocol-76 §1.3.
     fn draft_example() -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: "/demo".into(),
-            http_version: (1, 1),
-            headers: [
+        crate::testing::get_request(
+            "/demo",
+            &[
                 ("Host", "example.com"),
                 ("Connection", "Upgrade"),
                 ("Sec-WebSocket-Key2", "12998 5 Y3 1  .P00"),
@@ -122,12 +120,8 @@ mod tests {
                 ("Upgrade", "WebSocket"),
                 ("Sec-WebSocket-Key1", "4 @1  46546xW%0l 1 5"),
                 ("Origin", "http://example.com"),
-            ]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-            secure: false,
-        }
+            ],
+        )
     }
 
     #[test]

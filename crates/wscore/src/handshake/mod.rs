@@ -45,16 +45,8 @@ mod tests {
     use super::*;
 
     fn head(headers: &[&str]) -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: "/".into(),
-            http_version: (1, 1),
-            headers: headers
-                .iter()
-                .map(|n| (n.to_string(), "x".to_string()))
-                .collect(),
-            secure: false,
-        }
+        let pairs: Vec<(&str, &str)> = headers.iter().map(|name| (*name, "x")).collect();
+        crate::testing::get_request("/", &pairs)
     }
 
     #[test]

@@ -62,16 +62,7 @@ mod tests {
     use super::*;
 
     fn head(uri: &str, headers: &[(&str, &str)]) -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: uri.into(),
-            http_version: (1, 1),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            secure: false,
-        }
+        crate::testing::get_request(uri, headers)
     }
 
     #[test]

@@ -187,11 +187,9 @@ mod tests {
 
     /// The RFC 6455 §1.2 client handshake.
     fn rfc_head() -> RequestHead {
-        RequestHead {
-            method: "GET".into(),
-            uri: "/chat".into(),
-            http_version: (1, 1),
-            headers: [
+        crate::testing::get_request(
+            "/chat",
+            &[
                 ("Host", "server.example.com"),
                 ("Upgrade", "websocket"),
                 ("Connection", "Upgrade"),
@@ -199,12 +197,8 @@ mod tests {
                 ("Origin", "http://example.com"),
                 ("Sec-WebSocket-Protocol", "chat, superchat"),
                 ("Sec-WebSocket-Version", "13"),
-            ]
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-            secure: false,
-        }
+            ],
+        )
     }
 
     fn without(mut head: RequestHead, name: &str) -> RequestHead {
