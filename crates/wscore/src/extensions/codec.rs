@@ -9,6 +9,10 @@ use crate::close::{codes, ProtocolError};
 /// The end of a sync flush: an empty stored block.
 pub const SYNC_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
+/// A whole empty stored block: its header byte (not final, type 00, padding)
+/// then the tail, LEN 0 and NLEN. What a sync flush with nothing pending emits.
+const EMPTY_STORED_BLOCK: [u8; 5] = [0x00, 0x00, 0x00, 0xff, 0xff];
+
 /// Output is produced this much at a time, so the size limit is checked
 /// before more is allocated.
 const INFLATE_STEP: usize = 16 * 1024;
@@ -49,7 +53,17 @@ impl Deflater {
     /// Appends `data` compressed and sync-flushed to `out`; with
     /// `strip_tail` the final `00 00 ff ff` is left out (RFC 7692 §7.2.1).
     pub fn compress_unit(&mut self, data: &[u8], out: &mut Vec<u8>, strip_tail: bool) {
+        let start = out.len();
         self.compress_flushed(data, out);
+        // zlib flushes nothing when nothing came in since the last flush
+        // (an empty unit after another one). An empty payload would leave
+        // the peer, who appends the tail, reading `00 00 ff ff` as a stored
+        // block header with LEN 0xff00 that swallows the next units. Every
+        // unit is one: the stream is byte-aligned after a sync flush, so an
+        // empty stored block can be added without the compressor knowing.
+        if out.len() == start {
+            out.extend_from_slice(&EMPTY_STORED_BLOCK);
+        }
         if strip_tail && out.ends_with(&SYNC_TAIL) {
             out.truncate(out.len() - SYNC_TAIL.len());
         }

@@ -9,7 +9,9 @@ pub mod handshake;
 pub mod hixie;
 pub mod negotiation;
 pub mod opening;
+pub mod peer;
 pub mod protocol;
+pub mod sending;
 pub mod split;
 pub mod utf8;
 
@@ -26,5 +28,6 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("handshake", handshake::check),
     ("hixie", hixie::check),
     ("protocol", protocol::check),
+    ("sending", sending::check),
     ("utf8", utf8::check),
 ];
