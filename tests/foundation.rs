@@ -139,7 +139,7 @@ fn malformed_handshakes_get_400_and_one_log_line() {
           Sec-WebSocket-Key: not-base64\r\nSec-WebSocket-Version: 13\r\n\r\n",
     );
     assert_eq!(bad_key.status, 400, "{}", bad_key.head);
-    let lines = apache.log_lines("Sec-WebSocket-Key");
+    let lines = apache.wait_log_lines("Sec-WebSocket-Key", 1);
     assert_eq!(lines.len(), 1, "{}", apache.error_log());
     assert!(lines[0].contains("400"), "{}", lines[0]);
 

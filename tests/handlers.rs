@@ -105,7 +105,7 @@ fn origin_check_accepts_only_its_configured_origin() {
     }
     let no_origin = apache.raw(&upgrade_request("/origin_check", ""));
     assert_eq!(no_origin.status, 403, "{}", no_origin.head);
-    let refused = apache.log_lines("refused by handler 'origin_check' with 403");
+    let refused = apache.wait_log_lines("refused by handler 'origin_check' with 403", 3);
     assert_eq!(refused.len(), 3, "{}", apache.error_log());
     assert!(refused[0].contains("origin http://evil.example is not http://127.0.0.1:8080"));
 }
@@ -248,8 +248,8 @@ fn a_panicking_handler_closes_only_its_connection_with_1011_and_the_child_lives(
         let mut fresh = apache.connect_tls("/echo");
         fresh.send(Message::text("new connection")).unwrap();
         assert_eq!(text(&mut fresh), "new connection");
+        let panics = apache.wait_log_lines("intentional failure in the internal_error handler", 2);
         let log = apache.error_log();
-        let panics = apache.log_lines("intentional failure in the internal_error handler");
         assert_eq!(panics.len(), 2, "one line per failed connection:\n{log}");
         assert!(panics.iter().all(|l| l.contains("1011")), "{log}");
         assert!(!log.contains("exit signal"), "{log}");

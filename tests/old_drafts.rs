@@ -138,7 +138,7 @@ fn hybi00_bad_keys_are_400() {
     let response = apache.raw(request.as_bytes());
     assert_eq!(response.status, 400, "{}", response.head);
     assert_eq!(
-        apache.log_lines("Sec-WebSocket-Key2").len(),
+        apache.wait_log_lines("Sec-WebSocket-Key2", 1).len(),
         1,
         "{}",
         apache.error_log()
@@ -153,7 +153,7 @@ fn hybi00_missing_key3_is_400_after_waiting() {
     let response = apache.raw(&request);
     assert_eq!(response.status, 400, "{}", response.head);
     assert_eq!(
-        apache.log_lines("5 of the 8 bytes").len(),
+        apache.wait_log_lines("5 of the 8 bytes", 1).len(),
         1,
         "{}",
         apache.error_log()
@@ -185,7 +185,12 @@ fn hixie75_is_refused_while_off() {
     let apache = Apache::start("hixie75-off", setup());
     let response = apache.raw(hixie75_head("x").as_bytes());
     assert_eq!(response.status, 400, "{}", response.head);
-    assert_eq!(apache.log_lines("WebSocketAllowDraft75 is Off").len(), 1);
+    assert_eq!(
+        apache
+            .wait_log_lines("WebSocketAllowDraft75 is Off", 1)
+            .len(),
+        1
+    );
 }
 
 #[test]

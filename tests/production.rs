@@ -69,7 +69,7 @@ fn a_client_stalling_in_the_handshake_is_cut_by_request_read_timeout() {
     );
     let mut stream = TcpStream::connect(("127.0.0.1", apache.port)).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     stream
         .write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
@@ -77,8 +77,10 @@ fn a_client_stalling_in_the_handshake_is_cut_by_request_read_timeout() {
     let start = Instant::now();
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
+    // Cut after its 1 s, not left to the client's 20 s (bounds loose
+    // enough for a busy machine: not a speed measure).
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(10),
         "not cut: {:?}",
         start.elapsed()
     );
@@ -93,8 +95,9 @@ fn a_client_stalling_inside_a_frame_is_cut_by_timeout() {
     ws.send(&whole[..8]);
     let start = Instant::now();
     assert_eq!(ws.expect_close().0, Some(1001));
+    // Cut after TimeOut's 1 s (the client would wait 10 s for ever more).
     assert!(
-        start.elapsed() < Duration::from_secs(4),
+        start.elapsed() < Duration::from_secs(8),
         "{:?}",
         start.elapsed()
     );
@@ -115,12 +118,13 @@ fn graceful_stop_closes_with_1001(mpm: &'static str) {
         Ok(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 1001),
         other => panic!("wss: expected close 1001, got {other:?}"),
     }
-    // Clients hang up once closed, as real ones do.
+    // Clients hang up once closed, as real ones do. Without the 1001 the
+    // WebSockets would hold their children, and httpd would wait for ever
+    // (GracefulShutdownTimeout 0): a bound, not a speed measure.
     drop((plain, tls));
-    let took = apache
-        .wait_exit(Duration::from_secs(5))
-        .expect("httpd did not exit");
-    assert!(took < Duration::from_secs(3), "{mpm}: stop took {took:?}");
+    apache
+        .wait_exit(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("{mpm}: httpd did not exit"));
 }
 
 #[test]
@@ -157,10 +161,13 @@ fn stop_closes_plain_websockets_with_1001(mpm: &'static str) {
         tls.read(),
         Ok(Message::Text(_) | Message::Binary(_))
     ));
-    let took = apache
-        .wait_exit(Duration::from_secs(10))
-        .expect("httpd did not exit");
-    assert!(took < Duration::from_secs(2), "{mpm}: stop took {took:?}");
+    apache
+        .wait_exit(Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("{mpm}: httpd did not exit"));
+    // A child still held by a WebSocket is signalled again after 3 s, and
+    // Apache says so: its absence, not a stopwatch, shows nobody waited.
+    let held = apache.log_lines("did not exit");
+    assert!(held.is_empty(), "{mpm}: {held:?}");
 }
 
 #[test]
@@ -218,7 +225,7 @@ fn origin_policy_same_trusted_and_off() {
     );
     assert_eq!(
         apache
-            .log_lines("origin 'http://evil.example' refused")
+            .wait_log_lines("origin 'http://evil.example' refused", 1)
             .len(),
         1
     );
@@ -251,7 +258,12 @@ fn connections_over_the_limit_get_503() {
     let third = apache.raw(&upgrade_request("/echo", ""));
     assert_eq!(third.status, 503, "{}", third.head);
     drop((first, second));
-    std::thread::sleep(Duration::from_millis(500));
+    // The slots free up as the server notices the clients left; until
+    // then an upgrade may still get 503.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while apache.raw(&upgrade_request("/echo", "")).status == 503 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut again = apache.connect("/echo");
     again.send(Message::text("room again")).unwrap();
     assert_eq!(again.read().unwrap(), Message::text("room again"));
@@ -266,11 +278,9 @@ fn the_access_log_has_one_101_line_with_bytes_and_websocket_notes() {
     ws.send(&frame(true, 0, 0x8, &1000u16.to_be_bytes()));
     ws.expect_close();
     assert!(ws.server_closed());
-    std::thread::sleep(Duration::from_millis(300));
-    let log = apache.access_log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("GET /echo")).collect();
-    assert_eq!(lines.len(), 1, "{log}");
-    let line = lines[0];
+    let lines = apache.wait_access_log_lines("GET /echo", 1);
+    assert_eq!(lines.len(), 1, "{}", apache.access_log());
+    let line = &lines[0];
     assert!(line.contains("\" 101 "), "{line}");
     assert!(
         line.contains("ws=/echo v=13 in=1 out=1 close=1000"),
@@ -305,7 +315,6 @@ fn trace1_logs_every_frame_and_debug_each_decision() {
     ws.send(&frame(true, 0, 0x8, &1000u16.to_be_bytes()));
     ws.expect_close();
     assert!(ws.server_closed());
-    std::thread::sleep(Duration::from_millis(200));
     for needle in [
         "goes to handler 'echo'",
         "WebSocket /echo open (version 13",
@@ -317,7 +326,7 @@ fn trace1_logs_every_frame_and_debug_each_decision() {
         "closed: sent close Some(1000), peer close Some(1000)",
     ] {
         assert_eq!(
-            apache.log_lines(needle).len(),
+            apache.wait_log_lines(needle, 1).len(),
             1,
             "{needle}:\n{}",
             apache.error_log()

@@ -333,11 +333,38 @@ impl Apache {
 
     /// Error-log lines containing `needle`.
     pub fn log_lines(&self, needle: &str) -> Vec<String> {
-        self.error_log()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_string)
-            .collect()
+        lines_containing(&self.error_log(), needle)
+    }
+
+    /// Error-log lines containing `needle`, once there are at least
+    /// `count` (or after 20 s): Apache may write a line just after the
+    /// client saw what it describes, later still on a busy machine.
+    pub fn wait_log_lines(&self, needle: &str, count: usize) -> Vec<String> {
+        wait_for_lines(|| self.error_log(), needle, count)
+    }
+
+    /// Access-log lines containing `needle`, once there are at least
+    /// `count` (or after 20 s): a request is logged after it ends.
+    pub fn wait_access_log_lines(&self, needle: &str, count: usize) -> Vec<String> {
+        wait_for_lines(|| self.access_log(), needle, count)
+    }
+}
+
+fn lines_containing(text: &str, needle: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+fn wait_for_lines(read: impl Fn() -> String, needle: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = lines_containing(&read(), needle);
+        if lines.len() >= count || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
