@@ -9,9 +9,18 @@ MODULE   := target/release/mod_rswebsocket.so
 APXS     ?= apxs
 
 # Debian/Ubuntu packages the build needs, and those the tests need besides
-# (a browser for the console page's test).
+# (a browser for the console page's test; Python's venv and Node for the
+# interop clients: nodejs and npm only where no npm is on the PATH, since
+# other Node packages, such as NodeSource's, conflict with Debian's npm).
 PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl util-linux
-TEST_PACKAGES := chromium procps
+TEST_PACKAGES := chromium procps python3-venv $(if $(shell command -v npm),,nodejs npm)
+
+# The interop tests' clients (tests/interop.rs), pinned and kept under
+# target/. websockets 16 is the newest that runs on Python 3.10 (Ubuntu 22.04).
+WEBSOCKETS_VERSION := 16.0
+NODE_WS_VERSION    := 8.23.0
+INTEROP_VENV       := target/interop-venv
+INTEROP_NODE       := target/interop-node
 
 # Handler files `make install` puts in place: the others (bench,
 # abort_handshake, internal_error, origin_check) are for `make run` and tests.
@@ -33,7 +42,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps build install run start stop test unit-test integration-test conformance-quick conformance lint fuzz clean bench
+.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test conformance-quick conformance lint fuzz clean bench
 
 all: build
 
@@ -54,8 +63,23 @@ endef
 deps:
 	$(call apt_install,$(PACKAGES))
 
-test-deps:
+test-deps: test-packages $(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION) $(INTEROP_NODE)/ws-$(NODE_WS_VERSION)
+
+test-packages:
 	$(call apt_install,$(TEST_PACKAGES))
+
+# Python websockets in a venv and Node's ws, for tests/interop.rs. The
+# marker file names the pinned version, so a new pin reinstalls.
+$(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION): | test-packages
+	rm -rf $(INTEROP_VENV)
+	python3 -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q websockets==$(WEBSOCKETS_VERSION)
+	touch $@
+
+$(INTEROP_NODE)/ws-$(NODE_WS_VERSION): | test-packages
+	rm -rf $(INTEROP_NODE)
+	npm install --prefix $(INTEROP_NODE) --no-audit --no-fund --loglevel=error ws@$(NODE_WS_VERSION)
+	touch $@
 
 build: deps
 	cargo build --release
