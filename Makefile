@@ -134,16 +134,20 @@ unit-test:
 integration-test: build test-deps
 	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
 
-# Autobahn|Testsuite (../shared/tools/autobahn): every non-compression case,
-# the first compression group of 12 and 13,
-# over ws and 1-7 over wss, about a minute; part of `make test`.
+# Autobahn|Testsuite (tests/autobahn, needs a Python 2.7): every
+# non-compression case, the first compression group of 12 and 13,
+# over ws and 1-7 over wss, about a minute; part of `make test`. Without a
+# Python 2.7 it prints one CONFORMANCE SKIPPED line and passes, so the other
+# tests decide; CONFORMANCE_OPTIONAL=0 (CI) makes that a failure.
 AUTOBAHN_CORE := 1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*,11.*,12.1.*,13.1.*
+CONFORMANCE_OPTIONAL ?= 1
 conformance-quick: build
-	tests/conformance.sh '$(AUTOBAHN_CORE)' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
+	CONFORMANCE_OPTIONAL=$(CONFORMANCE_OPTIONAL) tests/conformance.sh '$(AUTOBAHN_CORE)' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
 
 # The full suite, compression (12.x, 13.x) included: about 25 minutes.
+# Fails without a Python 2.7.
 conformance: build
-	tests/conformance.sh '*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
+	CONFORMANCE_OPTIONAL=0 tests/conformance.sh '*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
 
 # The module against Apache + mod_proxy_wstunnel + tokio-tungstenite and
 # tokio-tungstenite alone, on loopback; prints a table (bench/run.sh).
