@@ -34,7 +34,10 @@ elif [ "$found" != 0 ]; then
     exit 1
 fi
 # Before Apache starts: the first run installs the suite.
-"$runner" setup >/dev/null || { echo "CONFORMANCE FAILED: could not install the Autobahn|Testsuite (above)" >&2; exit 1; }
+if ! "$runner" setup >/dev/null; then
+    echo "CONFORMANCE FAILED: could not install the Autobahn|Testsuite (see above)" >&2
+    exit 1
+fi
 
 PORT=$port TLS_PORT=$tls_port MODULE=$PWD/${MODULE:-target/release/mod_rswebsocket.so} \
     LOG_LEVEL="warn" apache-conf/render-conf.sh "$root" >/dev/null

@@ -102,8 +102,9 @@ def find_python2():
     for exe in [str(c) for c in candidates] + ([on_path] if on_path else []):
         if is_python27(exe):
             return exe
-    raise Failure("no Python 2.7 found (looked in %s/versions/2.7* and for python2.7 on the PATH); "
-                  "install one with 'pyenv install 2.7.18', or set AUTOBAHN_PY2=/path/to/python2.7" % pyenv, 3)
+    raise Failure("no Python 2.7 found (looked in %s/versions/2.7* and for python2.7 on the "
+                  "PATH); install one with 'pyenv install 2.7.18', or set "
+                  "AUTOBAHN_PY2=/path/to/python2.7" % pyenv, 3)
 
 
 # ---- the suite's virtualenv -------------------------------------------------
@@ -149,7 +150,8 @@ def install(py2):
         step([boot + "/bin/pip", "install", "-q", "virtualenv<20.22"], log, "pip install virtualenv")
         step([boot + "/bin/virtualenv", "-q", "-p", py2, str(VENV)], log, "virtualenv")
     step([str(VENV / "bin" / "pip"), "install", "--disable-pip-version-check",
-          "--no-warn-script-location", "-r", str(REQUIREMENTS)], log, "pip install -r " + REQUIREMENTS.name)
+          "--no-warn-script-location", "-r", str(REQUIREMENTS)],
+         log, "pip install -r " + REQUIREMENTS.name)
     if not wstest_starts():
         raise Failure("installed, but '%s -a' fails (see %s)" % (wstest(), log))
     # Written last: a half-finished install is never taken for a ready one.
@@ -264,10 +266,11 @@ def summarize(outdir, log):
     bad_close = [c for c, r in results.items() if r["behaviorClose"] in BAD_CLOSE]
     non_strict = [c for c, r in results.items() if r["behavior"] == "NON-STRICT"]
 
+    closing_counts = ", ".join("%s %d" % kv for kv in sorted(closing.items()))
     lines = ["Autobahn|Testsuite: %d cases requested, %d in the report (%s)"
              % (len(requested), len(results), outdir / "index.html"),
              "behaviour: " + ", ".join("%s %d" % (b, behavior[b]) for b in BEHAVIORS),
-             "closing behaviour: " + (", ".join("%s %d" % kv for kv in sorted(closing.items())) or "none")]
+             "closing behaviour: " + (closing_counts or "none")]
     for title, ids in [("NON-STRICT", non_strict),
                        ("bad closing behaviour (not counted as FAILED)", bad_close),
                        ("MISSING, no result (counted as FAILED)", missing),
@@ -295,7 +298,8 @@ def run(url, cases, outdir, exclude):
     (outdir / "index.json").unlink(missing_ok=True)  # never summarise an old report
     spec, log = outdir / "fuzzingclient.json", outdir / "wstest.log"
     write_spec(spec, url, patterns(cases) or ["*"], patterns(exclude), outdir)
-    say("wstest -m fuzzingclient -s %s: cases %s%s" % (spec, cases, exclude and ", excluding " + exclude))
+    say("wstest -m fuzzingclient -s %s: cases %s%s"
+        % (spec, cases, exclude and ", excluding " + exclude))
     finished = run_wstest(spec, outdir, log)
     counted = summarize(outdir, log)
     return counted if finished else 2
