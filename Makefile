@@ -84,7 +84,9 @@ $(INTEROP_NODE)/ws-$(NODE_WS_VERSION): | test-packages
 build: deps
 	cargo build --release
 	# A new file, then a rename: a running httpd keeps its mapped copy intact.
-	cp target/release/libmod_rswebsocket.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
+	# The new file's name is this make's own, so two builds at once (make
+	# bench beside make test) cannot move each other's file away.
+	cp target/release/libmod_rswebsocket.so $(MODULE).$$$$.new && mv -f $(MODULE).$$$$.new $(MODULE)
 
 # Into an existing Apache: module to its module dir, config to mods-available
 # (Debian) or conf.d, example handler files to $(HANDLER_DIR), the console
