@@ -41,6 +41,11 @@ cleanup() {
     for conf in "${apache_confs[@]}"; do apache2 -f "$conf" -k stop 2>/dev/null || true; done
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    # `-k stop` returns before httpd is gone: wait for it, so a bench run
+    # right after this one finds its ports free.
+    for conf in "${apache_confs[@]}"; do
+        for _ in $(seq 200); do [ -e "${conf%/*}/httpd.pid" ] || break; sleep 0.1; done
+    done
 }
 trap cleanup EXIT
 
@@ -64,6 +69,8 @@ $5" "$repo/apache-conf/render-conf.sh" "$root" >/dev/null
     "${server_cpu[@]}" apache2 -f "$root/httpd.conf" -k start
     apache_confs+=("$root/httpd.conf")
     wait_port "$2"
+    # The port may answer before the pid file is written.
+    for _ in $(seq 100); do [ -s "$root/httpd.pid" ] && break; sleep 0.1; done
     started_pid=$(cat "$root/httpd.pid")
 }
 
