@@ -34,10 +34,10 @@ fn apache_cflags() -> Vec<String> {
 }
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi/wrapper.h");
+    println!("cargo:rerun-if-changed=src/apache/ffi/wrapper.h");
     println!("cargo:rerun-if-env-changed=APXS");
     let bindings = bindgen::Builder::default()
-        .header("src/ffi/wrapper.h")
+        .header("src/apache/ffi/wrapper.h")
         .clang_args(apache_cflags())
         .allowlist_function("ap_.*|apr_.*")
         .allowlist_type("request_rec|conn_rec|server_rec|module_struct|command_rec|cmd_parms.*|ap_filter_t|apr_.*")

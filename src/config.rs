@@ -1,7 +1,5 @@
 //! Per-server and per-directory configuration: created and merged by Apache
 //! in its config pools, immutable once the server runs.
-use std::ffi::c_void;
-use std::os::raw::c_char;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -11,10 +9,7 @@ use wscore::extensions::CompressionSettings;
 use wscore::origin::OriginPolicy;
 use wscore::protocol::ProtocolConfig;
 
-use crate::ffi;
-use crate::log::{guard, Target};
-use crate::module::rswebsocket_module;
-use crate::pool::pool_box;
+use crate::apache::module_config::{DirConfigType, MergeConfig, ServerConfigType};
 
 /// Server (and virtual host) settings. `None` means "not set here", so a
 /// virtual host inherits what the main server says.
@@ -118,117 +113,41 @@ fn or_inherit<T: Clone>(overriding: &Option<T>, base: &Option<T>) -> Option<T> {
     overriding.clone().or_else(|| base.clone())
 }
 
-pub unsafe extern "C" fn create_server_config(
-    pool: *mut ffi::apr_pool_t,
-    server: *mut ffi::server_rec,
-) -> *mut c_void {
-    guard(
-        Target::Server(server),
-        "create_server_config",
-        std::ptr::null_mut(),
-        || pool_box(pool, ServerConfig::default()).cast(),
-    )
+impl MergeConfig for ServerConfig {
+    fn merge(base: &Self, new: &Self) -> Self {
+        ServerConfig {
+            handler_root: or_inherit(&new.handler_root, &base.handler_root),
+            handler_scan: or_inherit(&new.handler_scan, &base.handler_scan),
+            allow_outside_root: or_inherit(&new.allow_outside_root, &base.allow_outside_root),
+            allow_draft75: or_inherit(&new.allow_draft75, &base.allow_draft75),
+            max_connections: or_inherit(&new.max_connections, &base.max_connections),
+            handlers: OnceLock::new(),
+        }
+    }
 }
 
-pub unsafe extern "C" fn merge_server_config(
-    pool: *mut ffi::apr_pool_t,
-    base: *mut c_void,
-    overriding: *mut c_void,
-) -> *mut c_void {
-    guard(
-        Target::Server(std::ptr::null()),
-        "merge_server_config",
-        overriding,
-        || {
-            // SAFETY: both pointers were made by create_server_config for this
-            // module and live in the config pool during the merge.
-            let (base, new) = unsafe {
-                (
-                    &*base.cast::<ServerConfig>(),
-                    &*overriding.cast::<ServerConfig>(),
-                )
-            };
-            let merged = ServerConfig {
-                handler_root: or_inherit(&new.handler_root, &base.handler_root),
-                handler_scan: or_inherit(&new.handler_scan, &base.handler_scan),
-                allow_outside_root: or_inherit(&new.allow_outside_root, &base.allow_outside_root),
-                allow_draft75: or_inherit(&new.allow_draft75, &base.allow_draft75),
-                max_connections: or_inherit(&new.max_connections, &base.max_connections),
-                handlers: OnceLock::new(),
-            };
-            pool_box(pool, merged).cast()
-        },
-    )
+impl ServerConfigType for ServerConfig {}
+
+impl MergeConfig for DirConfig {
+    fn merge(base: &Self, new: &Self) -> Self {
+        DirConfig {
+            handler: or_inherit(&new.handler, &base.handler),
+            max_message_size: or_inherit(&new.max_message_size, &base.max_message_size),
+            max_frames_per_message: or_inherit(
+                &new.max_frames_per_message,
+                &base.max_frames_per_message,
+            ),
+            idle_timeout: or_inherit(&new.idle_timeout, &base.idle_timeout),
+            ping_interval: or_inherit(&new.ping_interval, &base.ping_interval),
+            origin_check: or_inherit(&new.origin_check, &base.origin_check),
+            trusted_origins: or_inherit(&new.trusted_origins, &base.trusted_origins),
+            compression: or_inherit(&new.compression, &base.compression),
+            compression_max_window_bits: or_inherit(
+                &new.compression_max_window_bits,
+                &base.compression_max_window_bits,
+            ),
+        }
+    }
 }
 
-pub unsafe extern "C" fn create_dir_config(
-    pool: *mut ffi::apr_pool_t,
-    _dir: *mut c_char,
-) -> *mut c_void {
-    guard(
-        Target::Server(std::ptr::null()),
-        "create_dir_config",
-        std::ptr::null_mut(),
-        || pool_box(pool, DirConfig::default()).cast(),
-    )
-}
-
-pub unsafe extern "C" fn merge_dir_config(
-    pool: *mut ffi::apr_pool_t,
-    base: *mut c_void,
-    overriding: *mut c_void,
-) -> *mut c_void {
-    guard(
-        Target::Server(std::ptr::null()),
-        "merge_dir_config",
-        overriding,
-        || {
-            // SAFETY: both were made by create_dir_config and live in a config
-            // or request pool for at least the duration of the merge.
-            let (base, new) =
-                unsafe { (&*base.cast::<DirConfig>(), &*overriding.cast::<DirConfig>()) };
-            let merged = DirConfig {
-                handler: or_inherit(&new.handler, &base.handler),
-                max_message_size: or_inherit(&new.max_message_size, &base.max_message_size),
-                max_frames_per_message: or_inherit(
-                    &new.max_frames_per_message,
-                    &base.max_frames_per_message,
-                ),
-                idle_timeout: or_inherit(&new.idle_timeout, &base.idle_timeout),
-                ping_interval: or_inherit(&new.ping_interval, &base.ping_interval),
-                origin_check: or_inherit(&new.origin_check, &base.origin_check),
-                trusted_origins: or_inherit(&new.trusted_origins, &base.trusted_origins),
-                compression: or_inherit(&new.compression, &base.compression),
-                compression_max_window_bits: or_inherit(
-                    &new.compression_max_window_bits,
-                    &base.compression_max_window_bits,
-                ),
-            };
-            pool_box(pool, merged).cast()
-        },
-    )
-}
-
-/// The module's slot in an Apache config vector.
-///
-/// # Safety
-/// `vector` must be a live config vector (server, dir or request config).
-unsafe fn module_slot(vector: *mut ffi::ap_conf_vector_t) -> *mut c_void {
-    // SAFETY: guaranteed by the caller; the module struct is ours.
-    unsafe { ffi::ap_get_module_config(vector, rswebsocket_module.as_ptr()) }
-}
-
-/// # Safety
-/// `server` must be a live server_rec of the current configuration.
-pub unsafe fn server_config<'a>(server: *const ffi::server_rec) -> &'a mut ServerConfig {
-    // SAFETY: create/merge_server_config put a ServerConfig in our slot of
-    // every server's vector; it lives as long as the config pool.
-    unsafe { &mut *module_slot((*server).module_config).cast::<ServerConfig>() }
-}
-
-/// # Safety
-/// `vector` must be a per-dir config vector (cmd->context or r->per_dir_config).
-pub unsafe fn dir_config<'a>(vector: *mut ffi::ap_conf_vector_t) -> &'a mut DirConfig {
-    // SAFETY: create/merge_dir_config put a DirConfig in our slot.
-    unsafe { &mut *module_slot(vector).cast::<DirConfig>() }
-}
+impl DirConfigType for DirConfig {}

@@ -2,59 +2,36 @@
 //! WebSocket upgrade for a known resource, and the handler hook (after
 //! Apache's access checks) performs the handshake and runs the handler.
 use std::os::raw::c_int;
-use std::ptr;
-use std::time::Duration;
 
 use wscore::dispatch::{normalize_resource, HandlerMap};
 use wscore::handshake::is_websocket_upgrade;
 use wscore::keepalive::Timeouts;
 
-use crate::config::{dir_config, server_config};
-use crate::ffi;
-use crate::log::{guard, install_panic_hook, Level, Target};
-use crate::module::rswebsocket_module;
-use crate::pool::pool_box;
+use crate::apache::hooks::{
+    child_stopping_hook, handler_hook, header_parser_hook, post_config_hook, ChildStoppingHook,
+    Order, PostConfigHook, RegisterHooks, RequestHook,
+};
+use crate::apache::log::{Level, Target};
+use crate::apache::request::Request;
+use crate::apache::server::Server;
+use crate::apache::state::is_dry_config_pass;
+use crate::apache::status::{DECLINED, OK, SERVER_ERROR};
+use crate::config::{DirConfig, ServerConfig};
 use crate::registry;
-use crate::request::{decoded_path, header, is_secondary, request_head};
 use crate::upgrade::{serve_upgrade, Route};
 use crate::ws_log;
 
-const OK: c_int = ffi::OK as c_int;
-const DECLINED: c_int = ffi::DECLINED;
-const SERVER_ERROR: c_int = ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+/// The hooks this module registers, in the order they were registered.
+pub struct Hooks;
 
-pub unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
-    guard(Target::Server(ptr::null()), "register_hooks", (), || {
-        install_panic_hook();
-        // SAFETY: registering hook functions during module load, as every
-        // module does; the functions live as long as the DSO.
-        unsafe {
-            ffi::ap_hook_post_config(
-                Some(post_config),
-                ptr::null(),
-                ptr::null(),
-                ffi::APR_HOOK_MIDDLE as c_int,
-            );
-            ffi::ap_hook_header_parser(
-                Some(header_parser),
-                ptr::null(),
-                ptr::null(),
-                ffi::APR_HOOK_MIDDLE as c_int,
-            );
-            ffi::ap_hook_child_stopping(
-                Some(child_stopping),
-                ptr::null(),
-                ptr::null(),
-                ffi::APR_HOOK_MIDDLE as c_int,
-            );
-            ffi::ap_hook_handler(
-                Some(handler),
-                ptr::null(),
-                ptr::null(),
-                ffi::APR_HOOK_FIRST as c_int,
-            );
-        }
-    })
+impl RegisterHooks for Hooks {
+    fn register() {
+        post_config_hook::<ScanHandlers>(Order::Middle);
+        header_parser_hook::<FindRoute>(Order::Middle);
+        child_stopping_hook::<StopConnections>(Order::Middle);
+        // First, so no other handler answers a WebSocket upgrade.
+        handler_hook::<Upgrade>(Order::First);
+    }
 }
 
 /// The child is being stopped or restarted. Gracefully: wake every open
@@ -62,15 +39,14 @@ pub unsafe extern "C" fn register_hooks(_pool: *mut ffi::apr_pool_t) {
 /// restart) without waiting for its next poll slice. At once (`apachectl
 /// stop`): Apache has already closed the connections, so the plain ones get
 /// their close frame from here.
-unsafe extern "C" fn child_stopping(_pool: *mut ffi::apr_pool_t, graceful: c_int) {
-    if graceful != 0 {
-        guard(
-            Target::Server(ptr::null()),
-            "child_stopping",
-            (),
-            registry::wake_all,
-        )
-    } else {
+struct StopConnections;
+
+impl ChildStoppingHook for StopConnections {
+    fn graceful() {
+        registry::wake_all()
+    }
+
+    fn immediately() {
         // No logging or allocation: under prefork this runs inside the
         // SIGTERM handler. Nothing in it can panic.
         registry::close_plain_connections_now()
@@ -79,38 +55,24 @@ unsafe extern "C" fn child_stopping(_pool: *mut ffi::apr_pool_t, graceful: c_int
 
 /// Scans each server's handler root once per configuration load; children
 /// inherit the result, so requests never touch the filesystem for dispatch.
-unsafe extern "C" fn post_config(
-    _pconf: *mut ffi::apr_pool_t,
-    _plog: *mut ffi::apr_pool_t,
-    _ptemp: *mut ffi::apr_pool_t,
-    main_server: *mut ffi::server_rec,
-) -> c_int {
-    guard(
-        Target::Server(main_server),
-        "post_config",
-        SERVER_ERROR,
-        || {
-            // SAFETY: state query and walking the server list Apache built.
-            unsafe {
-                if ffi::ap_state_query(ffi::AP_SQ_MAIN_STATE as c_int)
-                    == ffi::AP_SQ_MS_CREATE_PRE_CONFIG as c_int
-                {
-                    return OK; // the first, dry pass: scan only for real
-                }
-                let mut server = main_server;
-                while !server.is_null() {
-                    scan_handlers(server);
-                    server = (*server).next;
-                }
-            }
-            OK
-        },
-    )
+struct ScanHandlers;
+
+impl PostConfigHook for ScanHandlers {
+    fn run(main_server: Server<'_>) -> c_int {
+        if is_dry_config_pass() {
+            return OK; // the first, dry pass: scan only for real
+        }
+        let mut server = Some(main_server);
+        while let Some(current) = server {
+            scan_handlers(current);
+            server = current.next();
+        }
+        OK
+    }
 }
 
-fn scan_handlers(server: *mut ffi::server_rec) {
-    // SAFETY: server is a live server_rec of the configuration being loaded.
-    let config = unsafe { server_config(server) };
+fn scan_handlers(server: Server<'_>) {
+    let config = server.config::<ServerConfig>();
     let Some(root) = config.handler_root.clone() else {
         let _ = config.handlers.set(HandlerMap::default());
         return;
@@ -155,54 +117,47 @@ fn scan_handlers(server: *mut ffi::server_rec) {
 /// Like mod_pywebsocket's PythonHeaderParserHandler: decides whether this
 /// request is a WebSocket upgrade for a resource we serve, and marks it for
 /// the handler hook. Everything else is left to Apache.
-unsafe extern "C" fn header_parser(r: *mut ffi::request_rec) -> c_int {
-    guard(Target::Request(r), "header_parser", DECLINED, || {
-        // SAFETY: r is the live request of this hook.
-        unsafe {
-            // Most requests have no Upgrade header: decide on that alone.
-            if is_secondary(r) || header(r, c"Upgrade").is_none() {
-                return DECLINED;
-            }
-            if !is_websocket_upgrade(&request_head(r)) {
-                return DECLINED;
-            }
-            let Some(route) = find_route(r) else {
-                ws_log!(
-                    Target::Request(r),
-                    Level::Debug,
-                    "WebSocket upgrade for {}: no handler, declined",
-                    decoded_path(r).unwrap_or("?")
-                );
-                return DECLINED;
-            };
+struct FindRoute;
+
+impl RequestHook for FindRoute {
+    const NAME: &'static str = "header_parser";
+    const ON_PANIC: c_int = DECLINED;
+
+    fn run(r: Request<'_>) -> c_int {
+        // Most requests have no Upgrade header: decide on that alone.
+        if r.is_secondary() || r.header(c"Upgrade").is_none() {
+            return DECLINED;
+        }
+        if !is_websocket_upgrade(&r.head()) {
+            return DECLINED;
+        }
+        let Some(route) = find_route(r) else {
             ws_log!(
                 Target::Request(r),
                 Level::Debug,
-                "WebSocket upgrade for {} goes to handler '{}'",
-                route.resource,
-                route.handler_name
+                "WebSocket upgrade for {}: no handler, declined",
+                r.decoded_path().unwrap_or("?")
             );
-            let route = pool_box((*r).pool, route);
-            ffi::ap_set_module_config(
-                (*r).request_config,
-                rswebsocket_module.as_ptr(),
-                route.cast(),
-            );
-        }
+            return DECLINED;
+        };
+        ws_log!(
+            Target::Request(r),
+            Level::Debug,
+            "WebSocket upgrade for {} goes to handler '{}'",
+            route.resource,
+            route.handler_name
+        );
+        r.set_request_config(route);
         DECLINED
-    })
+    }
 }
 
 /// The handler serving this request: `WebSocketHandler` in its `<Location>`
 /// first, else a handler file under the server's root.
-///
-/// # Safety
-/// `r` must be the live request of the current hook.
-unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
-    // SAFETY: per_dir_config and server are live for the request.
-    let (dir, server) = unsafe { (dir_config((*r).per_dir_config), server_config((*r).server)) };
-    // SAFETY: r->uri lives in the request pool.
-    let path = unsafe { decoded_path(r) }?;
+fn find_route(r: Request<'_>) -> Option<Route> {
+    let dir = r.dir_config::<DirConfig>();
+    let server = r.server().config::<ServerConfig>();
+    let path = r.decoded_path()?;
     let protocol = dir.protocol_config();
     let allow_draft75 = server.allow_draft75.unwrap_or(false);
     let max_connections = server.max_connections.unwrap_or(0);
@@ -211,10 +166,7 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
         ping_interval: dir.ping_interval(),
         // A client stalled inside a frame gets the core TimeOut, as a
         // stalled request body would.
-        // SAFETY: r->server is the live server of this request.
-        stalled_frame: Some(Duration::from_micros(
-            unsafe { (*(*r).server).timeout } as u64
-        )),
+        stalled_frame: Some(r.server().timeout()),
     };
     if let Some(name) = &dir.handler {
         return Some(Route {
@@ -246,18 +198,18 @@ unsafe fn find_route(r: *mut ffi::request_rec) -> Option<Route> {
     })
 }
 
-unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
-    guard(Target::Request(r), "handler", SERVER_ERROR, || {
-        // SAFETY: the request config slot holds NULL or the Route that
-        // header_parser allocated in r->pool.
-        let route = unsafe {
-            ffi::ap_get_module_config((*r).request_config, rswebsocket_module.as_ptr())
-                .cast::<Route>()
-        };
-        if route.is_null() {
-            return DECLINED;
+/// After Apache's access checks: performs the handshake header_parser
+/// marked this request for, and runs the handler.
+struct Upgrade;
+
+impl RequestHook for Upgrade {
+    const NAME: &'static str = "handler";
+    const ON_PANIC: c_int = SERVER_ERROR;
+
+    fn run(r: Request<'_>) -> c_int {
+        match r.request_config::<Route>() {
+            Some(route) => serve_upgrade(r, route),
+            None => DECLINED,
         }
-        // SAFETY: non-NULL, so it is our live Route.
-        serve_upgrade(r, unsafe { &*route })
-    })
+    }
 }

@@ -2,7 +2,7 @@
 //! `WebSocketMaxConnections`, woken when the child is told to stop, and
 //! sent a last close frame when it is stopped at once.
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -10,7 +10,7 @@ use wscore::close::codes;
 use wscore::frame::encode_server_close;
 use wscore::sender::Sender;
 
-use crate::stop::send_and_shut;
+use crate::apache::socket::send_and_shut;
 
 #[derive(Default)]
 struct Entry {
@@ -88,7 +88,7 @@ pub fn close_plain_connections_now() {
     };
     if let Some(map) = guard.as_ref() {
         for fd in map.values().filter_map(|e| e.stop_fd.as_ref()) {
-            send_and_shut(fd.as_raw_fd(), frame);
+            send_and_shut(fd.as_fd(), frame);
         }
     }
 }

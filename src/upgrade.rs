@@ -1,6 +1,5 @@
 //! One WebSocket upgrade, from the validated handshake to the end of the
 //! connection.
-use std::ffi::CString;
 use std::os::raw::c_int;
 
 use std::time::{Duration, Instant};
@@ -18,15 +17,15 @@ use wscore::run::{run_handler, Ending};
 use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
-use crate::ffi;
-use crate::log::{request_enabled, take_last_panic, Level, Target};
+use crate::apache::log::{Level, Target};
+use crate::apache::module_config::RequestConfigType;
+use crate::apache::panic::take_last_panic;
+use crate::apache::request::Request;
+use crate::apache::status::{DONE, SERVER_ERROR};
+use crate::apache::table::Table;
 use crate::registry;
-use crate::request::{client_address, request_head};
-use crate::takeover::{abort_connection, take_over};
 use crate::transport::ApacheTransport;
 use crate::ws_log;
-
-const DONE: c_int = ffi::DONE;
 
 /// What header_parser found for a request: kept in its request config.
 pub struct Route {
@@ -46,13 +45,14 @@ pub struct Route {
     pub compression: CompressionSettings,
 }
 
-pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
+/// header_parser keeps the Route in the request config for the handler hook.
+impl RequestConfigType for Route {}
+
+pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     let log = Target::Request(r);
-    // SAFETY: r is the live request of the handler hook.
-    let head = unsafe { request_head(r) };
+    let head = r.head();
     let context = OpeningContext {
-        // SAFETY: r is the live request.
-        remote_addr: unsafe { client_address(r) },
+        remote_addr: r.client_address(),
         options: route.options.clone(),
         allow_draft75: route.allow_draft75,
     };
@@ -90,13 +90,13 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
             )
         }
     };
-    // SAFETY: the transport lives on this stack frame, inside the handler
-    // hook; it only reads what follows the request head.
-    let mut transport = match unsafe { ApacheTransport::new(r) } {
+    // It lives on this stack frame, inside the handler hook; it only reads
+    // what follows the request head.
+    let mut transport = match ApacheTransport::new(r) {
         Ok(t) => t,
         Err(e) => {
             ws_log!(log, Level::Err, "cannot use the connection: {e}");
-            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+            return SERVER_ERROR;
         }
     };
     let key3 = if opening.needs_key3() {
@@ -112,7 +112,7 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     }
     if let Err(why) = opening.check_protocol(&request) {
         ws_log!(log, Level::Err, "handler '{}': {why}", route.handler_name);
-        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+        return SERVER_ERROR;
     }
     let agreement = if request.allow_extensions {
         negotiate(&request.requested_extensions, &route.compression)
@@ -121,8 +121,8 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     };
     let extensions = agreement.as_ref().map(|a| a.response.clone());
     let response = opening.response(&request, extensions.as_deref(), key3.as_ref());
-    // SAFETY: r is live and the handshake is accepted: the connection is ours.
-    unsafe { take_over(r) };
+    // The handshake is accepted: the connection is ours.
+    r.take_over();
     if let Err(e) = transport.write_all(&response) {
         ws_log!(
             log,
@@ -156,7 +156,7 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
         }
     };
     ws.set_timeouts(route.timeouts);
-    if request_enabled(r, Level::Trace1) {
+    if r.log_enabled(Level::Trace1) {
         ws.set_tracer(|line| ws_log!(log, Level::Trace1, "WebSocket {}: {line}", route.resource));
     }
     registration.attach(ws.sender(), stop_fd);
@@ -166,28 +166,24 @@ pub fn serve_upgrade(r: *mut ffi::request_rec, route: &Route) -> c_int {
     let close_code = ws.close_code().or(ws.close_sent());
     let version = ws.request().version.to_string();
     drop(ws);
-    // SAFETY: r is live until the handler hook returns.
-    unsafe {
-        set_all(
-            (*r).notes,
-            &[
-                ("rswebsocket-resource", route.resource.clone()),
-                ("rswebsocket-version", version),
-                ("rswebsocket-extensions", extensions.unwrap_or_default()),
-                ("rswebsocket-messages-in", messages_in.to_string()),
-                ("rswebsocket-messages-out", messages_out.to_string()),
-                (
-                    "rswebsocket-close-code",
-                    close_code.map_or("1006".into(), |c| c.to_string()),
-                ),
-                ("rswebsocket-bytes-in", transport.bytes_in().to_string()),
-                ("rswebsocket-bytes-out", transport.bytes_out().to_string()),
-            ],
-        );
-        // %b in the access log: what went to the client after the headers.
-        (*r).bytes_sent = transport.bytes_out() as ffi::apr_off_t;
-        (*r).sent_bodyct = 1;
-    }
+    set_all(
+        r.notes(),
+        &[
+            ("rswebsocket-resource", route.resource.clone()),
+            ("rswebsocket-version", version),
+            ("rswebsocket-extensions", extensions.unwrap_or_default()),
+            ("rswebsocket-messages-in", messages_in.to_string()),
+            ("rswebsocket-messages-out", messages_out.to_string()),
+            (
+                "rswebsocket-close-code",
+                close_code.map_or("1006".into(), |c| c.to_string()),
+            ),
+            ("rswebsocket-bytes-in", transport.bytes_in().to_string()),
+            ("rswebsocket-bytes-out", transport.bytes_out().to_string()),
+        ],
+    );
+    // %b in the access log: what went to the client after the headers.
+    r.set_body_bytes_sent(transport.bytes_out());
     DONE
 }
 
@@ -219,7 +215,7 @@ fn read_key3(transport: &mut ApacheTransport) -> Result<[u8; KEY3_LEN], Handshak
 }
 
 /// A handler's refusal: its status (logged with the reason), or no response.
-fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_int {
+fn reject(r: Request<'_>, route: &Route, rejection: Rejection) -> c_int {
     let log = Target::Request(r);
     match rejection {
         Rejection::Status(status, reason) => {
@@ -240,8 +236,8 @@ fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_in
                 route.resource,
                 route.handler_name
             );
-            // SAFETY: r is live; nothing has been written yet.
-            unsafe { abort_connection(r) };
+            // Nothing has been written yet.
+            r.abort_connection();
             DONE
         }
     }
@@ -250,22 +246,14 @@ fn reject(r: *mut ffi::request_rec, route: &Route, rejection: Rejection) -> c_in
 /// Copies name/value pairs into an APR table (`r->notes`, which
 /// `LogFormat` reads with `%{NAME}n`; `r->err_headers_out`). A pair with a
 /// NUL byte cannot be a C string and is skipped.
-///
-/// # Safety
-/// `table` must be a live table of the current request.
-unsafe fn set_all<N: AsRef<str>, V: AsRef<str>>(table: *mut ffi::apr_table_t, pairs: &[(N, V)]) {
+fn set_all<N: AsRef<str>, V: AsRef<str>>(table: Table<'_>, pairs: &[(N, V)]) {
     for (name, value) in pairs {
-        let (Ok(name), Ok(value)) = (CString::new(name.as_ref()), CString::new(value.as_ref()))
-        else {
-            continue;
-        };
-        // SAFETY: the table is live (caller's promise); apr_table_set copies both strings.
-        unsafe { ffi::apr_table_set(table, name.as_ptr(), value.as_ptr()) };
+        table.set(name.as_ref(), value.as_ref());
     }
 }
 
 /// Answers a bad handshake with its status, and logs one line saying why.
-fn refuse(r: *mut ffi::request_rec, route: &Route, error: HandshakeError) -> c_int {
+fn refuse(r: Request<'_>, route: &Route, error: HandshakeError) -> c_int {
     ws_log!(
         Target::Request(r),
         Level::Warn,
@@ -274,12 +262,12 @@ fn refuse(r: *mut ffi::request_rec, route: &Route, error: HandshakeError) -> c_i
         error.status,
         error.reason
     );
-    // SAFETY: r is the live request; err_headers_out survives the error response.
-    unsafe { set_all((*r).err_headers_out, &error.headers) };
+    // err_headers_out survives the error response.
+    set_all(r.err_headers_out(), &error.headers);
     error.status as c_int
 }
 
-fn report_ending(r: *mut ffi::request_rec, route: &Route, ws: &WebSocket<'_>, ending: Ending) {
+fn report_ending(r: Request<'_>, route: &Route, ws: &WebSocket<'_>, ending: Ending) {
     let log = Target::Request(r);
     let stats = ws.stats();
     let summary = format!(

@@ -1,0 +1,299 @@
+//! Configuration directives: the command table Apache reads, and the
+//! `cmd_parms` of the line being processed. Each entry keeps its Rust
+//! function in `cmd_data` (Apache's `cmd->info`), so one C function per
+//! argument style serves every directive.
+use std::ffi::{c_void, CStr};
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_int};
+use std::path::PathBuf;
+use std::ptr::{self, NonNull};
+
+use super::ffi;
+use super::log::Target;
+use super::module_config::{DirConfigType, ServerConfigType};
+use super::panic::guard;
+use super::pool::{cstr, Pool};
+use super::server::Server;
+
+/// Where a directive may appear (`req_override`).
+pub type Scope = c_int;
+pub const SERVER: Scope = ffi::RSRC_CONF as c_int;
+pub const LOCATION: Scope = ffi::ACCESS_CONF as c_int;
+pub const SERVER_OR_LOCATION: Scope = SERVER | LOCATION;
+/// As broad as mod_python's own registration: when both modules are loaded,
+/// each sees the line, and a narrower scope here would fail the config.
+pub const ANYWHERE: Scope = (ffi::OR_ALL | ffi::RSRC_CONF | ffi::ACCESS_CONF) as c_int;
+
+/// A directive's body; an `Err` becomes Apache's config error, prefixed
+/// with the directive's name.
+pub type Outcome = Result<(), String>;
+/// One argument (TAKE1, ITERATE: once per argument; RAW_ARGS: the rest of the line).
+pub type Take1 = fn(&mut Directive<'_>, &str) -> Outcome;
+/// On or Off.
+pub type Flag = fn(&mut Directive<'_>, bool) -> Outcome;
+/// One or two arguments, read by the body itself.
+pub type Take12 = fn(&mut Directive<'_>, Arg<'_>, Option<Arg<'_>>) -> Outcome;
+
+/// One entry of the command table.
+#[repr(transparent)]
+pub struct Command(ffi::command_rec);
+
+/// The command table handed to Apache; its last entry must be `END`.
+#[repr(transparent)]
+pub struct CommandTable<const N: usize>(pub [Command; N]);
+
+// SAFETY: the table is immutable and only read by Apache's config parser.
+unsafe impl<const N: usize> Sync for CommandTable<N> {}
+
+impl<const N: usize> CommandTable<N> {
+    pub(super) const fn as_ptr(&self) -> *const ffi::command_rec {
+        self.0.as_ptr().cast()
+    }
+}
+
+/// The table's terminator.
+// SAFETY: an all-zero command_rec (NULL name) is the terminator Apache
+// expects; every field is a pointer, integer or Option<fn>.
+pub const END: Command = Command(unsafe { std::mem::zeroed() });
+
+const fn command(
+    name: &'static CStr,
+    func: ffi::cmd_func,
+    body: *const (),
+    scope: Scope,
+    how: ffi::cmd_how,
+    help: &'static CStr,
+) -> Command {
+    Command(ffi::command_rec {
+        name: name.as_ptr(),
+        func,
+        cmd_data: body as *mut c_void,
+        req_override: scope,
+        args_how: how,
+        errmsg: help.as_ptr(),
+    })
+}
+
+pub const fn take1(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
+    let func = ffi::cmd_func {
+        take1: Some(take1_entry),
+    };
+    command(name, func, f as *const (), scope, ffi::cmd_how_TAKE1, help)
+}
+
+/// Called once per argument on the line.
+pub const fn iterate(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
+    let func = ffi::cmd_func {
+        take1: Some(take1_entry),
+    };
+    command(
+        name,
+        func,
+        f as *const (),
+        scope,
+        ffi::cmd_how_ITERATE,
+        help,
+    )
+}
+
+pub const fn raw_args(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
+    let func = ffi::cmd_func {
+        raw_args: Some(take1_entry),
+    };
+    command(
+        name,
+        func,
+        f as *const (),
+        scope,
+        ffi::cmd_how_RAW_ARGS,
+        help,
+    )
+}
+
+pub const fn flag(name: &'static CStr, f: Flag, scope: Scope, help: &'static CStr) -> Command {
+    let func = ffi::cmd_func {
+        flag: Some(flag_entry),
+    };
+    command(name, func, f as *const (), scope, ffi::cmd_how_FLAG, help)
+}
+
+pub const fn take12(name: &'static CStr, f: Take12, scope: Scope, help: &'static CStr) -> Command {
+    let func = ffi::cmd_func {
+        take2: Some(take12_entry),
+    };
+    command(name, func, f as *const (), scope, ffi::cmd_how_TAKE12, help)
+}
+
+/// An argument as Apache passed it (NUL-terminated, in the config pool).
+#[derive(Clone, Copy)]
+pub struct Arg<'a>(&'a CStr);
+
+impl<'a> Arg<'a> {
+    /// # Safety
+    /// `ptr` must be NULL or a NUL-terminated string living for `'a`.
+    unsafe fn from_raw(ptr: *const c_char) -> Option<Arg<'a>> {
+        // SAFETY: guaranteed by the caller.
+        (!ptr.is_null()).then(|| Arg(unsafe { CStr::from_ptr(ptr) }))
+    }
+
+    pub fn to_str(self) -> Result<&'a str, String> {
+        self.0.to_str().map_err(|_| not_utf8())
+    }
+}
+
+/// The error for an argument that is not valid UTF-8 (or missing).
+fn not_utf8() -> String {
+    "the value is not valid UTF-8".to_string()
+}
+
+/// One directive line being processed: the safe view of `cmd_parms`.
+pub struct Directive<'a> {
+    cmd: NonNull<ffi::cmd_parms>,
+    /// Our slot of the section's per-dir config.
+    mconfig: *mut c_void,
+    _lives: PhantomData<&'a ffi::cmd_parms>,
+}
+
+impl<'a> Directive<'a> {
+    fn parms(&self) -> &'a ffi::cmd_parms {
+        // SAFETY: cmd is valid while the line is processed (for 'a).
+        unsafe { self.cmd.as_ref() }
+    }
+
+    pub fn name(&self) -> &'a str {
+        // SAFETY: cmd->cmd points into our static table.
+        unsafe { cstr((*self.parms().cmd).name) }.unwrap_or("?")
+    }
+
+    /// "file:line", for messages that outlive the config parse.
+    pub fn position(&self) -> String {
+        let d = self.parms().directive;
+        // NULL only for directives injected by -C/-c, which have no file.
+        if d.is_null() {
+            return "command line".to_string();
+        }
+        // SAFETY: cmd->directive is the live node being processed.
+        unsafe { format!("{}:{}", cstr((*d).filename).unwrap_or("?"), (*d).line_num) }
+    }
+
+    /// The server (or virtual host) being configured.
+    pub fn server(&self) -> Server<'a> {
+        // SAFETY: cmd->server is the live server being configured.
+        unsafe { Server::from_raw(self.parms().server) }.expect("a directive without a server")
+    }
+
+    fn pool(&self) -> Pool<'a> {
+        // SAFETY: cmd->pool is the live configuration pool.
+        unsafe { Pool::from_raw(self.parms().pool) }
+    }
+
+    /// This module's configuration of the server being configured.
+    pub fn server_config<T: ServerConfigType>(&mut self) -> &mut T {
+        // SAFETY: the slot holds a T (see Server::config_slot); Apache reads
+        // the configuration on one thread, and `&mut self` keeps this the
+        // only borrow of it while the line is processed.
+        unsafe { &mut *self.server().config_slot::<T>() }
+    }
+
+    /// This module's configuration of the section the line is in.
+    pub fn dir_config<T: DirConfigType>(&mut self) -> &mut T {
+        // SAFETY: for our directives Apache passes our slot of the current
+        // section's per-dir config, made by create_dir_config::<T>.
+        unsafe { &mut *self.mconfig.cast::<T>() }
+    }
+
+    /// Resolves a path against ServerRoot, as Apache's own directives do.
+    pub fn server_root_relative(&self, path: &str) -> Option<PathBuf> {
+        let c_path = std::ffi::CString::new(path).ok()?;
+        // SAFETY: the result is allocated in the config pool and copied out
+        // before we return.
+        unsafe {
+            let full = ffi::ap_server_root_relative(self.pool().as_ptr(), c_path.as_ptr());
+            cstr(full).map(PathBuf::from)
+        }
+    }
+}
+
+/// Runs a directive body with panics caught; an `Err` becomes Apache's
+/// config error, prefixed with the directive's name.
+///
+/// # Safety
+/// `cmd` and `mconfig` must be what Apache passed to a directive function.
+unsafe fn run(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    body: impl FnOnce(&mut Directive<'_>) -> Outcome,
+) -> *const c_char {
+    let mut line = Directive {
+        cmd: NonNull::new(cmd).expect("Apache passed NULL cmd_parms"),
+        mconfig,
+        _lives: PhantomData,
+    };
+    let result = guard(
+        Target::Server(line.server()),
+        "directive",
+        Err("internal error (see the error log)".to_string()),
+        || body(&mut line),
+    );
+    match result {
+        Ok(()) => ptr::null(),
+        // The pool outlives the error message Apache prints.
+        Err(msg) => line.pool().pstr(&format!("{}: {msg}", line.name())),
+    }
+}
+
+/// The Rust function an entry keeps in `cmd_data`.
+///
+/// # Safety
+/// `cmd` must be live, and its entry made by the constructor for `F`.
+unsafe fn body<F: Copy>(cmd: *mut ffi::cmd_parms) -> F {
+    // SAFETY: cmd->info is the entry's cmd_data, which take1/flag/... set
+    // from a function pointer of type F (the same size as a pointer).
+    unsafe { std::mem::transmute_copy::<*mut c_void, F>(&(*cmd).info) }
+}
+
+unsafe extern "C" fn take1_entry(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    value: *const c_char,
+) -> *const c_char {
+    // SAFETY: Apache calls this for entries made by take1/iterate/raw_args,
+    // with their argument in the config pool.
+    unsafe {
+        let f = body::<Take1>(cmd);
+        let value = Arg::from_raw(value);
+        run(cmd, mconfig, |line| {
+            f(line, value.ok_or_else(not_utf8)?.to_str()?)
+        })
+    }
+}
+
+unsafe extern "C" fn flag_entry(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    on: c_int,
+) -> *const c_char {
+    // SAFETY: Apache calls this for entries made by flag.
+    unsafe {
+        let f = body::<Flag>(cmd);
+        run(cmd, mconfig, |line| f(line, on != 0))
+    }
+}
+
+unsafe extern "C" fn take12_entry(
+    cmd: *mut ffi::cmd_parms,
+    mconfig: *mut c_void,
+    first: *const c_char,
+    second: *const c_char,
+) -> *const c_char {
+    // SAFETY: Apache calls this for entries made by take12, with its
+    // arguments (the second may be NULL) in the config pool.
+    unsafe {
+        let f = body::<Take12>(cmd);
+        let (first, second) = (Arg::from_raw(first), Arg::from_raw(second));
+        run(cmd, mconfig, |line| {
+            let first = first.ok_or_else(not_utf8)?;
+            f(line, first, second)
+        })
+    }
+}

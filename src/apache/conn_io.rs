@@ -1,0 +1,155 @@
+//! Bytes in and out of a taken-over connection through its filter chains
+//! (so mod_ssl decrypts and encrypts as for any response), with one bucket
+//! brigade per direction, reused for every read and write.
+use std::io;
+use std::marker::PhantomData;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::raw::c_void;
+use std::time::Duration;
+
+use super::ffi;
+use super::request::Request;
+
+const APR_SUCCESS: ffi::apr_status_t = 0;
+const APR_EOF: ffi::apr_status_t = 70014;
+const EAGAIN: ffi::apr_status_t = libc::EAGAIN;
+
+/// What one non-blocking read found.
+pub enum Read {
+    Data(usize),
+    Nothing,
+    Eof,
+}
+
+/// The connection of a request this module has taken over; `'r`: it lives
+/// no longer than the request whose pool holds its brigades.
+pub struct ConnIo<'r> {
+    c: *mut ffi::conn_rec,
+    input: *mut ffi::apr_bucket_brigade,
+    output: *mut ffi::apr_bucket_brigade,
+    socket_fd: i32,
+    _lives: PhantomData<Request<'r>>,
+}
+
+impl<'r> ConnIo<'r> {
+    pub fn new(r: Request<'r>) -> io::Result<ConnIo<'r>> {
+        let c = r.connection().as_ptr();
+        let pool = r.pool().as_ptr();
+        // SAFETY: brigades are created once per connection in r->pool (which
+        // lives as long as the WebSocket) and reused for every read/write.
+        unsafe {
+            let input = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
+            let output = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
+            let mut socket_fd: ffi::apr_os_sock_t = -1;
+            let socket = ffi::ap_get_conn_socket(c);
+            if socket.is_null() || ffi::apr_os_sock_get(&mut socket_fd, socket) != APR_SUCCESS {
+                return Err(io::Error::other("the connection has no socket"));
+            }
+            Ok(ConnIo {
+                c,
+                input,
+                output,
+                socket_fd,
+                _lives: PhantomData,
+            })
+        }
+    }
+
+    /// A duplicate of the client socket's descriptor (close-on-exec), which
+    /// stays open when Apache closes its own.
+    pub fn duplicate_socket(&self) -> io::Result<OwnedFd> {
+        // SAFETY: socket_fd is the connection's open socket for as long as
+        // this value exists; borrowing it only to duplicate it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(self.socket_fd) };
+        borrowed.try_clone_to_owned()
+    }
+
+    /// One non-blocking read through the input filters.
+    pub fn read_now(&mut self, buf: &mut [u8]) -> Read {
+        // SAFETY: the connection and brigades are live (see `new`); the
+        // brigade is flattened into `buf` (at most buf.len() bytes) and
+        // emptied before returning, so no bucket outlives the call. The
+        // head of c->input_filters is read anew: removing a filter changes it.
+        unsafe {
+            let status = ffi::ap_get_brigade(
+                (*self.c).input_filters,
+                self.input,
+                ffi::ap_input_mode_t_AP_MODE_READBYTES,
+                ffi::apr_read_type_e_APR_NONBLOCK_READ,
+                buf.len() as ffi::apr_off_t,
+            );
+            let result = match status {
+                APR_SUCCESS => {
+                    let mut len: ffi::apr_size_t = buf.len();
+                    if ffi::apr_brigade_flatten(self.input, buf.as_mut_ptr().cast(), &mut len)
+                        != APR_SUCCESS
+                    {
+                        Read::Eof
+                    } else if len == 0 {
+                        // Plain sockets say "no data" this way; a closed one
+                        // answers APR_EOF on the next read.
+                        Read::Nothing
+                    } else {
+                        Read::Data(len)
+                    }
+                }
+                // mod_ssl says "no data" with EAGAIN.
+                EAGAIN => Read::Nothing,
+                APR_EOF => Read::Eof,
+                _ => Read::Eof, // reset, TLS alert...: the connection is gone
+            };
+            ffi::apr_brigade_cleanup(self.input.cast());
+            result
+        }
+    }
+
+    /// Polls the socket and the wake-up; returns (socket ready, woken).
+    pub fn poll(&self, wakeup_fd: Option<i32>, timeout: Duration) -> (bool, bool) {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.socket_fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: wakeup_fd.unwrap_or(-1), // poll ignores negative fds
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: fds is a valid array of two pollfd for the duration of the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout.as_millis() as libc::c_int) };
+        if n <= 0 {
+            return (false, false); // timeout or EINTR: the caller re-checks its deadline
+        }
+        (fds[0].revents != 0, fds[1].revents != 0)
+    }
+
+    /// Writes and flushes `data` through the output filters; Err is the APR status.
+    pub fn write_all(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+        // SAFETY: the connection and brigade are live; apr_brigade_write
+        // copies small data into the brigade and passes large data down
+        // through ap_filter_flush before returning, and the brigade is
+        // emptied before we return, so `data` is not referenced afterwards.
+        let status = unsafe {
+            let filters = (*self.c).output_filters;
+            let mut status = ffi::apr_brigade_write(
+                self.output,
+                Some(ffi::ap_filter_flush),
+                filters.cast::<c_void>(),
+                data.as_ptr().cast(),
+                data.len(),
+            );
+            if status == APR_SUCCESS {
+                status = ffi::ap_fflush(filters, self.output);
+            }
+            ffi::apr_brigade_cleanup(self.output.cast());
+            status
+        };
+        if status == APR_SUCCESS {
+            Ok(())
+        } else {
+            Err(status)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Hook registration. The glue implements a trait per hook; the functions
+//! Apache calls are here, and hand it the wrapped records, under `guard`.
+use std::os::raw::c_int;
+use std::ptr;
+
+use super::ffi;
+use super::log::Target;
+use super::panic::{guard, install_panic_hook};
+use super::request::Request;
+use super::server::Server;
+use super::status::{DECLINED, SERVER_ERROR};
+
+/// Where a hook runs among other modules' hooks of the same kind.
+#[derive(Clone, Copy)]
+pub enum Order {
+    First,
+    Middle,
+}
+
+impl Order {
+    fn apr(self) -> c_int {
+        match self {
+            Order::First => ffi::APR_HOOK_FIRST as c_int,
+            Order::Middle => ffi::APR_HOOK_MIDDLE as c_int,
+        }
+    }
+}
+
+/// Called at every module load: registers the module's hooks.
+pub trait RegisterHooks {
+    fn register();
+}
+
+/// A hook that receives the request (header_parser, handler).
+pub trait RequestHook {
+    /// The hook's name in a panic's log line.
+    const NAME: &'static str;
+    /// What Apache gets if the hook panics.
+    const ON_PANIC: c_int;
+    fn run(r: Request<'_>) -> c_int;
+}
+
+/// post_config, for the real configuration pass of each load: the main
+/// server first, its virtual hosts through `Server::next`.
+pub trait PostConfigHook {
+    fn run(main_server: Server<'_>) -> c_int;
+}
+
+/// child_stopping.
+pub trait ChildStoppingHook {
+    /// A graceful stop or restart: runs under `guard`.
+    fn graceful();
+    /// A stop at once. Under prefork this runs inside the SIGTERM handler:
+    /// it must not log, allocate or panic, and it runs unguarded.
+    fn immediately();
+}
+
+pub(super) unsafe extern "C" fn register_hooks<H: RegisterHooks>(_pool: *mut ffi::apr_pool_t) {
+    guard(Target::Process, "register_hooks", (), || {
+        install_panic_hook();
+        H::register();
+    })
+}
+
+unsafe extern "C" fn request_hook<H: RequestHook>(r: *mut ffi::request_rec) -> c_int {
+    // SAFETY: Apache passes the live request of this hook, on this thread;
+    // the wrapper does not outlive the call.
+    let Some(r) = (unsafe { Request::from_raw(r) }) else {
+        return DECLINED;
+    };
+    guard(Target::Request(r), H::NAME, H::ON_PANIC, || H::run(r))
+}
+
+unsafe extern "C" fn post_config<H: PostConfigHook>(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    main_server: *mut ffi::server_rec,
+) -> c_int {
+    // SAFETY: Apache passes the main server of the configuration just loaded.
+    let Some(main) = (unsafe { Server::from_raw(main_server) }) else {
+        return SERVER_ERROR;
+    };
+    guard(Target::Server(main), "post_config", SERVER_ERROR, || {
+        H::run(main)
+    })
+}
+
+unsafe extern "C" fn child_stopping<H: ChildStoppingHook>(
+    _pool: *mut ffi::apr_pool_t,
+    graceful: c_int,
+) {
+    if graceful != 0 {
+        guard(Target::Process, "child_stopping", (), H::graceful)
+    } else {
+        H::immediately()
+    }
+}
+
+pub fn post_config_hook<H: PostConfigHook>(order: Order) {
+    // SAFETY: registering a hook function during module load, as every
+    // module does; the function lives as long as the DSO.
+    unsafe {
+        ffi::ap_hook_post_config(
+            Some(post_config::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
+
+pub fn header_parser_hook<H: RequestHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_header_parser(
+            Some(request_hook::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
+
+pub fn child_stopping_hook<H: ChildStoppingHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_child_stopping(
+            Some(child_stopping::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
+
+pub fn handler_hook<H: RequestHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_handler(
+            Some(request_hook::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
