@@ -12,7 +12,7 @@ use crate::apache::cmd::{
     flag, iterate, raw_args, take1, take12, Arg, CommandTable, Directive, Outcome, ANYWHERE, END,
     LOCATION, SERVER, SERVER_OR_LOCATION,
 };
-use crate::apache::log::{Level, Target};
+use crate::apache::log::Level;
 use crate::apache::module::is_module_loaded;
 use crate::config::{DirConfig, OriginCheck, ServerConfig};
 use crate::ws_log;
@@ -135,7 +135,7 @@ fn dir_config<'l>(line: &'l mut Directive<'_>) -> &'l mut DirConfig {
 
 fn notice(line: &Directive<'_>, msg: &str) {
     ws_log!(
-        Target::Server(line.server()),
+        line.log_target(),
         Level::Notice,
         "{msg} ({})",
         line.position()

@@ -176,10 +176,16 @@ impl<'a> Directive<'a> {
         unsafe { format!("{}:{}", cstr((*d).filename).unwrap_or("?"), (*d).line_num) }
     }
 
-    /// The server (or virtual host) being configured.
-    pub fn server(&self) -> Server<'a> {
+    /// The server (or virtual host) being configured. Not public: with it,
+    /// `Server::config` could alias what `server_config` lends mutably.
+    fn server(&self) -> Server<'a> {
         // SAFETY: cmd->server is the live server being configured.
         unsafe { Server::from_raw(self.parms().server) }.expect("a directive without a server")
+    }
+
+    /// Where a line about this directive is logged: its server's log.
+    pub fn log_target(&self) -> Target<'a> {
+        Target::Server(self.server())
     }
 
     fn pool(&self) -> Pool<'a> {
@@ -230,7 +236,7 @@ unsafe fn run(
         _lives: PhantomData,
     };
     let result = guard(
-        Target::Server(line.server()),
+        line.log_target(),
         "directive",
         Err("internal error (see the error log)".to_string()),
         || body(&mut line),
