@@ -8,10 +8,11 @@ use wscore::settings::{parse_byte_size, parse_count, parse_on_off, parse_seconds
 
 use wscore::origin::check_trusted_origin;
 
-use crate::apache::cmd::{
-    flag, iterate, raw_args, take1, take12, Arg, CommandTable, Directive, Outcome, ANYWHERE, END,
-    LOCATION, SERVER, SERVER_OR_LOCATION,
+use crate::apache::command_table::{
+    flag, iterate, raw_args, take1, take12, CommandTable, ANYWHERE, END, LOCATION, SERVER,
+    SERVER_OR_LOCATION,
 };
+use crate::apache::directive::{Arg, Directive, Outcome};
 use crate::apache::log::Level;
 use crate::apache::module::is_module_loaded;
 use crate::config::{DirConfig, OriginCheck, ServerConfig};

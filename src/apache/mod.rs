@@ -5,10 +5,11 @@
 //! `unsafe` block of the module is under this folder, with a SAFETY line.
 mod ffi;
 
-pub mod cmd;
+pub mod command_table;
 mod config_callbacks;
 pub mod conn;
 pub mod conn_io;
+pub mod directive;
 pub mod hooks;
 pub mod log;
 pub mod module;

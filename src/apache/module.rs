@@ -5,7 +5,7 @@ use std::cell::UnsafeCell;
 use std::ffi::CStr;
 use std::ptr;
 
-use super::cmd::CommandTable;
+use super::command_table::CommandTable;
 use super::config_callbacks::{
     create_dir_config, create_server_config, merge_dir_config, merge_server_config,
 };

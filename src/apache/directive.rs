@@ -1,7 +1,5 @@
-//! Configuration directives: the command table Apache reads, and the
-//! `cmd_parms` of the line being processed. Each entry keeps its Rust
-//! function in `cmd_data` (Apache's `cmd->info`), so one C function per
-//! argument style serves every directive.
+//! One directive line being processed: the safe view of `cmd_parms`, and
+//! the C functions Apache calls for it, which run the entry's Rust function.
 use std::ffi::{c_void, CStr};
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int};
@@ -15,15 +13,6 @@ use super::panic::guard;
 use super::pool::{cstr, Pool};
 use super::server::Server;
 
-/// Where a directive may appear (`req_override`).
-pub type Scope = c_int;
-pub const SERVER: Scope = ffi::RSRC_CONF as c_int;
-pub const LOCATION: Scope = ffi::ACCESS_CONF as c_int;
-pub const SERVER_OR_LOCATION: Scope = SERVER | LOCATION;
-/// As broad as mod_python's own registration: when both modules are loaded,
-/// each sees the line, and a narrower scope here would fail the config.
-pub const ANYWHERE: Scope = (ffi::OR_ALL | ffi::RSRC_CONF | ffi::ACCESS_CONF) as c_int;
-
 /// A directive's body; an `Err` becomes Apache's config error, prefixed
 /// with the directive's name.
 pub type Outcome = Result<(), String>;
@@ -33,96 +22,6 @@ pub type Take1 = fn(&mut Directive<'_>, &str) -> Outcome;
 pub type Flag = fn(&mut Directive<'_>, bool) -> Outcome;
 /// One or two arguments, read by the body itself.
 pub type Take12 = fn(&mut Directive<'_>, Arg<'_>, Option<Arg<'_>>) -> Outcome;
-
-/// One entry of the command table.
-#[repr(transparent)]
-pub struct Command(ffi::command_rec);
-
-/// The command table handed to Apache; its last entry must be `END`.
-#[repr(transparent)]
-pub struct CommandTable<const N: usize>(pub [Command; N]);
-
-// SAFETY: the table is immutable and only read by Apache's config parser.
-unsafe impl<const N: usize> Sync for CommandTable<N> {}
-
-impl<const N: usize> CommandTable<N> {
-    pub(super) const fn as_ptr(&self) -> *const ffi::command_rec {
-        self.0.as_ptr().cast()
-    }
-}
-
-/// The table's terminator.
-// SAFETY: an all-zero command_rec (NULL name) is the terminator Apache
-// expects; every field is a pointer, integer or Option<fn>.
-pub const END: Command = Command(unsafe { std::mem::zeroed() });
-
-const fn command(
-    name: &'static CStr,
-    func: ffi::cmd_func,
-    body: *const (),
-    scope: Scope,
-    how: ffi::cmd_how,
-    help: &'static CStr,
-) -> Command {
-    Command(ffi::command_rec {
-        name: name.as_ptr(),
-        func,
-        cmd_data: body as *mut c_void,
-        req_override: scope,
-        args_how: how,
-        errmsg: help.as_ptr(),
-    })
-}
-
-pub const fn take1(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
-    let func = ffi::cmd_func {
-        take1: Some(take1_entry),
-    };
-    command(name, func, f as *const (), scope, ffi::cmd_how_TAKE1, help)
-}
-
-/// Called once per argument on the line.
-pub const fn iterate(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
-    let func = ffi::cmd_func {
-        take1: Some(take1_entry),
-    };
-    command(
-        name,
-        func,
-        f as *const (),
-        scope,
-        ffi::cmd_how_ITERATE,
-        help,
-    )
-}
-
-pub const fn raw_args(name: &'static CStr, f: Take1, scope: Scope, help: &'static CStr) -> Command {
-    let func = ffi::cmd_func {
-        raw_args: Some(take1_entry),
-    };
-    command(
-        name,
-        func,
-        f as *const (),
-        scope,
-        ffi::cmd_how_RAW_ARGS,
-        help,
-    )
-}
-
-pub const fn flag(name: &'static CStr, f: Flag, scope: Scope, help: &'static CStr) -> Command {
-    let func = ffi::cmd_func {
-        flag: Some(flag_entry),
-    };
-    command(name, func, f as *const (), scope, ffi::cmd_how_FLAG, help)
-}
-
-pub const fn take12(name: &'static CStr, f: Take12, scope: Scope, help: &'static CStr) -> Command {
-    let func = ffi::cmd_func {
-        take2: Some(take12_entry),
-    };
-    command(name, func, f as *const (), scope, ffi::cmd_how_TAKE12, help)
-}
 
 /// An argument as Apache passed it (NUL-terminated, in the config pool).
 #[derive(Clone, Copy)]
@@ -258,7 +157,7 @@ unsafe fn body<F: Copy>(cmd: *mut ffi::cmd_parms) -> F {
     unsafe { std::mem::transmute_copy::<*mut c_void, F>(&(*cmd).info) }
 }
 
-unsafe extern "C" fn take1_entry(
+pub(super) unsafe extern "C" fn take1_entry(
     cmd: *mut ffi::cmd_parms,
     mconfig: *mut c_void,
     value: *const c_char,
@@ -274,7 +173,7 @@ unsafe extern "C" fn take1_entry(
     }
 }
 
-unsafe extern "C" fn flag_entry(
+pub(super) unsafe extern "C" fn flag_entry(
     cmd: *mut ffi::cmd_parms,
     mconfig: *mut c_void,
     on: c_int,
@@ -286,7 +185,7 @@ unsafe extern "C" fn flag_entry(
     }
 }
 
-unsafe extern "C" fn take12_entry(
+pub(super) unsafe extern "C" fn take12_entry(
     cmd: *mut ffi::cmd_parms,
     mconfig: *mut c_void,
     first: *const c_char,
