@@ -82,9 +82,11 @@ impl<'a> Directive<'a> {
         unsafe { Server::from_raw(self.parms().server) }.expect("a directive without a server")
     }
 
-    /// Where a line about this directive is logged: its server's log.
+    /// Where a line about this directive is logged: its server's log. Never
+    /// panics: `run` calls it outside the guard.
     pub fn log_target(&self) -> Target<'a> {
-        Target::Server(self.server())
+        // SAFETY: cmd->server is NULL or the live server being configured.
+        unsafe { Server::from_raw(self.parms().server) }.map_or(Target::Process, Target::Server)
     }
 
     fn pool(&self) -> Pool<'a> {
