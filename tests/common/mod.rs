@@ -418,8 +418,10 @@ impl RawResponse {
 }
 
 pub fn raw_exchange(mut stream: TcpStream, request: &[u8]) -> RawResponse {
+    // Longer than any wait of the server's (HyBi-00's 10 s for the key's
+    // last bytes), so the server's answer always comes first.
     stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     stream.write_all(request).unwrap();
     let mut data = Vec::new();
