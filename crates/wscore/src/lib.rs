@@ -26,6 +26,7 @@ pub mod origin;
 pub mod protocol;
 pub mod run;
 pub mod sender;
+pub mod session;
 pub mod settings;
 #[cfg(test)]
 pub(crate) mod testing;
