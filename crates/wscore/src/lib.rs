@@ -10,6 +10,7 @@ pub mod close;
 pub mod codec;
 pub mod dispatch;
 pub mod error;
+pub mod event;
 pub mod extensions;
 pub mod frame;
 #[cfg(any(test, feature = "fuzzing"))]

@@ -1,5 +1,6 @@
 //! Running a handler on an established connection: the one place that turns
 //! a handler's return, error or panic into the right close.
+use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::close::codes;
@@ -35,13 +36,20 @@ pub fn run_handler(handler: &dyn Handler, ws: &mut WebSocket<'_>) -> Ending {
             Ending::Failed(error)
         }
         Err(payload) => {
-            ws.finish(codes::INTERNAL, "handler failure");
-            let text = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Ending::Panicked(text)
+            ws.finish(codes::INTERNAL, PANIC_REASON);
+            Ending::Panicked(panic_text(payload.as_ref()))
         }
     }
+}
+
+/// The reason of the 1011 close a panicking handler's connection gets.
+pub(crate) const PANIC_REASON: &str = "handler failure";
+
+/// A panic payload's text, if it had one.
+pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }

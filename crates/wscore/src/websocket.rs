@@ -186,6 +186,11 @@ impl<'t> WebSocket<'t> {
         let _ = self.close(code, reason);
     }
 
+    /// The session, for the event-style runner that drives it itself.
+    pub(crate) fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
     /// The next session event, waiting for input as needed.
     fn next_event(&mut self) -> Result<Event, WsError> {
         loop {
