@@ -4,7 +4,7 @@
 //! binary as it came; announcements are `#ID joined` and `#ID left`.
 //!
 //! Messages reach other connections through their `Sender`, so one
-//! connection's thread never writes to another's socket and a slow reader
+//! connection never writes to another's socket and a slow reader
 //! never blocks the others. Policy for a reader that falls behind: once its
 //! queue holds `QUEUE_CAPACITY` messages, it is taken out of the room, the
 //! room hears `#ID left (too slow)`, and its connection is closed with 1008
@@ -15,10 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use wscore::close::codes;
 use wscore::error::WsError;
-use wscore::handler::Handler;
+use wscore::event::{Conn, Connection, EventHandler};
 use wscore::protocol::Message;
 use wscore::sender::{QueueError, Sender};
-use wscore::websocket::WebSocket;
 
 use crate::query::path_of;
 
@@ -41,27 +40,31 @@ fn rooms() -> MutexGuard<'static, Option<HashMap<String, Vec<Member>>>> {
 
 pub struct Chat;
 
-impl Handler for Chat {
-    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
+impl EventHandler for Chat {
+    fn open(&self, ws: &mut Conn<'_>) -> Box<dyn Connection> {
         let membership = Membership::join(path_of(&ws.request().resource), ws.sender());
         let id = membership.id;
         broadcast(&membership.room, Message::Text(format!("#{id} joined")));
-        while let Some(message) = ws.receive_message()? {
-            let relayed = match message {
-                Message::Text(text) => Message::Text(format!("#{id}: {text}")),
-                binary => binary,
-            };
-            broadcast(&membership.room, relayed);
-        }
-        Ok(())
+        Box::new(membership)
     }
 }
 
 /// One connection's place in a room; leaving (and announcing it) happens
-/// on drop, however `transfer_data` ends.
+/// on drop, however the connection ends.
 struct Membership {
     room: String,
     id: u64,
+}
+
+impl Connection for Membership {
+    fn on_message(&mut self, _ws: &mut Conn<'_>, message: Message) -> Result<(), WsError> {
+        let relayed = match message {
+            Message::Text(text) => Message::Text(format!("#{}: {text}", self.id)),
+            binary => binary,
+        };
+        broadcast(&self.room, relayed);
+        Ok(())
+    }
 }
 
 impl Membership {

@@ -4,39 +4,97 @@
 //! (`1005 ` when its close had no code).
 use wscore::close::{codes, CloseFrame};
 use wscore::error::WsError;
-use wscore::handler::{Handler, HandshakeRequest};
+use wscore::event::{Conn, Connection, EventHandler};
 use wscore::protocol::Message;
-use wscore::websocket::WebSocket;
 
-use crate::echo::Echo;
+use crate::echo::Echoing;
 use crate::query::has_query_flag;
 
 pub struct Close;
 
-impl Handler for Close {
-    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
-        Echo.transfer_data(ws)
+/// Echoes, and mirrors the peer's close.
+struct Mirroring;
+
+impl EventHandler for Close {
+    fn open(&self, _ws: &mut Conn<'_>) -> Box<dyn Connection> {
+        Box::new(Mirroring)
+    }
+}
+
+impl Connection for Mirroring {
+    fn on_message(&mut self, ws: &mut Conn<'_>, message: Message) -> Result<(), WsError> {
+        Echoing.on_message(ws, message)
     }
 
-    fn message_before_closing(
-        &self,
-        request: &HandshakeRequest,
-        peer: Option<&CloseFrame>,
-    ) -> Option<Message> {
-        if !has_query_flag(&request.resource, "report") {
-            return None;
+    fn on_close(&mut self, ws: &mut Conn<'_>, peer: Option<&CloseFrame>) -> Result<(), WsError> {
+        if has_query_flag(&ws.request().resource, "report") {
+            ws.send_text(&match peer {
+                Some(frame) => format!("{} {}", frame.code, frame.reason),
+                None => format!("{} ", codes::NO_STATUS),
+            })?;
         }
-        Some(Message::Text(match peer {
-            Some(frame) => format!("{} {}", frame.code, frame.reason),
-            None => format!("{} ", codes::NO_STATUS),
-        }))
-    }
-
-    fn passive_closing_handshake(&self, peer: Option<&CloseFrame>) -> (u16, String) {
         match peer {
-            Some(frame) => (frame.code, frame.reason.clone()),
+            Some(frame) => ws.close(frame.code, &frame.reason),
             // Nothing to mirror: 1005 may not be sent, so a plain 1000.
-            None => (codes::NORMAL, String::new()),
+            None => ws.close(codes::NORMAL, ""),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use wscore::event::Dispatch;
+    use wscore::frame::encode_client_frame;
+    use wscore::handler::{HandshakeRequest, ProtocolVersion};
+    use wscore::protocol::ProtocolConfig;
+    use wscore::session::Session;
+
+    use super::*;
+
+    fn session(resource: &str) -> Session {
+        let request = HandshakeRequest {
+            resource: resource.into(),
+            origin: None,
+            version: ProtocolVersion::Rfc6455(13),
+            location: None,
+            requested_protocols: vec![],
+            requested_extensions: vec![],
+            headers: vec![],
+            remote_addr: "127.0.0.1".into(),
+            secure: false,
+            options: vec![],
+            protocol: None,
+            response_headers: vec![],
+            allow_extensions: true,
+        };
+        Session::new(request, ProtocolConfig::default(), Instant::now()).unwrap()
+    }
+
+    /// What the server writes after the client's close carrying `payload`.
+    fn answer(resource: &str, payload: &[u8]) -> Vec<u8> {
+        let now = Instant::now();
+        let mut session = session(resource);
+        let mut dispatch = Dispatch::open(&Close, &mut session, now);
+        let mut frame = Vec::new();
+        encode_client_frame(true, 0, 0x8, [1, 2, 3, 4], payload, &mut frame);
+        session.feed(&frame, now);
+        dispatch.run(&mut session, now);
+        assert!(session.is_finished());
+        session.output().to_vec()
+    }
+
+    #[test]
+    fn mirrors_the_clients_close_and_reports_it_when_asked() {
+        let close_4000: Vec<u8> = [&[0x88, 0x04, 0x0f, 0xa0][..], b"ok"].concat();
+        assert_eq!(answer("/close", b"\x0f\xa0ok"), close_4000);
+        let report: Vec<u8> = [&[0x81, 0x07][..], b"4000 ok"].concat();
+        assert_eq!(
+            answer("/close?report", b"\x0f\xa0ok"),
+            [report, close_4000].concat()
+        );
+        let no_code: Vec<u8> = [&[0x81, 0x05][..], b"1005 ", &[0x88, 0x02, 0x03, 0xe8]].concat();
+        assert_eq!(answer("/close?report", b""), no_code);
     }
 }

@@ -1,20 +1,19 @@
 //! `echo_noext`: the `echo` handler, refusing every extension the client
 //! offers (so compression is never negotiated).
-use wscore::error::WsError;
-use wscore::handler::{Handler, HandshakeRequest, Rejection};
-use wscore::websocket::WebSocket;
+use wscore::event::{Conn, Connection, EventHandler};
+use wscore::handler::{HandshakeRequest, Rejection};
 
 use crate::echo::Echo;
 
 pub struct EchoNoExt;
 
-impl Handler for EchoNoExt {
+impl EventHandler for EchoNoExt {
     fn do_extra_handshake(&self, request: &mut HandshakeRequest) -> Result<(), Rejection> {
         request.allow_extensions = false;
         Ok(())
     }
 
-    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
-        Echo.transfer_data(ws)
+    fn open(&self, ws: &mut Conn<'_>) -> Box<dyn Connection> {
+        Echo.open(ws)
     }
 }

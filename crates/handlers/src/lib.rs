@@ -1,5 +1,8 @@
 //! The compiled-in handlers. Adding one is one file and one line in
-//! [`REGISTRY`].
+//! [`REGISTRY`]. Event-style handlers (`wscore::event`) are registered
+//! through `Threaded`, which serves them on the connection's thread until
+//! the event driver lands; the others own a thread in `transfer_data`.
+use wscore::event::Threaded;
 use wscore::handler::Handler;
 
 mod abort_handshake;
@@ -14,12 +17,12 @@ mod query;
 
 /// Every handler a handler file or `WebSocketHandler` can name.
 static REGISTRY: &[(&str, &dyn Handler)] = &[
-    ("echo", &echo::Echo),
-    ("echo_noext", &echo_noext::EchoNoExt),
-    ("close", &close::Close),
-    ("origin_check", &origin_check::OriginCheck),
+    ("echo", &Threaded(echo::Echo)),
+    ("echo_noext", &Threaded(echo_noext::EchoNoExt)),
+    ("close", &Threaded(close::Close)),
+    ("origin_check", &Threaded(origin_check::OriginCheck)),
     ("abort_handshake", &abort_handshake::AbortHandshake),
-    ("chat", &chat::Chat),
+    ("chat", &Threaded(chat::Chat)),
     ("bench", &bench::Bench),
     ("internal_error", &internal_error::InternalError),
 ];

@@ -1,9 +1,8 @@
 //! `origin_check`: accepts only clients whose `Origin` is the one its
 //! handler file names (`origin = https://example.org`), and echoes;
 //! every other origin, or none, gets 403.
-use wscore::error::WsError;
-use wscore::handler::{Handler, HandshakeRequest, Rejection};
-use wscore::websocket::WebSocket;
+use wscore::event::{Conn, Connection, EventHandler};
+use wscore::handler::{HandshakeRequest, Rejection};
 
 use crate::echo::Echo;
 
@@ -12,7 +11,7 @@ pub const ORIGIN_OPTION: &str = "origin";
 
 pub struct OriginCheck;
 
-impl Handler for OriginCheck {
+impl EventHandler for OriginCheck {
     fn do_extra_handshake(&self, request: &mut HandshakeRequest) -> Result<(), Rejection> {
         let Some(allowed) = request.option(ORIGIN_OPTION) else {
             return Err(forbidden("the handler file has no `origin = ...` line"));
@@ -24,8 +23,8 @@ impl Handler for OriginCheck {
         }
     }
 
-    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
-        Echo.transfer_data(ws)
+    fn open(&self, ws: &mut Conn<'_>) -> Box<dyn Connection> {
+        Echo.open(ws)
     }
 
     fn check_option(&self, key: &str, value: &str) -> Result<(), String> {
