@@ -47,28 +47,14 @@ mod tests {
 
     use wscore::event::Dispatch;
     use wscore::frame::encode_client_frame;
-    use wscore::handler::{HandshakeRequest, ProtocolVersion};
+    use wscore::handler::HandshakeRequest;
     use wscore::protocol::ProtocolConfig;
     use wscore::session::Session;
 
     use super::*;
 
     fn session(resource: &str) -> Session {
-        let request = HandshakeRequest {
-            resource: resource.into(),
-            origin: None,
-            version: ProtocolVersion::Rfc6455(13),
-            location: None,
-            requested_protocols: vec![],
-            requested_extensions: vec![],
-            headers: vec![],
-            remote_addr: "127.0.0.1".into(),
-            secure: false,
-            options: vec![],
-            protocol: None,
-            response_headers: vec![],
-            allow_extensions: true,
-        };
+        let request = HandshakeRequest::new(resource);
         Session::new(request, ProtocolConfig::default(), Instant::now()).unwrap()
     }
 

@@ -60,6 +60,26 @@ pub struct HandshakeRequest {
 }
 
 impl HandshakeRequest {
+    /// An RFC 6455 (version 13) request for `resource` with nothing else
+    /// set: where the opening handshake starts, and what tests build on.
+    pub fn new(resource: impl Into<String>) -> HandshakeRequest {
+        HandshakeRequest {
+            resource: resource.into(),
+            origin: None,
+            version: ProtocolVersion::Rfc6455(13),
+            location: None,
+            requested_protocols: Vec::new(),
+            requested_extensions: Vec::new(),
+            headers: Vec::new(),
+            remote_addr: String::new(),
+            secure: false,
+            options: Vec::new(),
+            protocol: None,
+            response_headers: Vec::new(),
+            allow_extensions: true,
+        }
+    }
+
     /// The first request header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

@@ -32,19 +32,11 @@ pub fn validate(
     context: OpeningContext,
 ) -> Result<(Opening, HandshakeRequest), HandshakeError> {
     let mut request = HandshakeRequest {
-        resource: head.uri.clone(),
-        origin: None,
-        version: ProtocolVersion::Rfc6455(13),
-        location: None,
-        requested_protocols: Vec::new(),
-        requested_extensions: Vec::new(),
         headers: head.headers.clone(),
         remote_addr: context.remote_addr,
         secure: head.secure,
         options: context.options,
-        protocol: None,
-        response_headers: Vec::new(),
-        allow_extensions: true,
+        ..HandshakeRequest::new(head.uri.clone())
     };
     let opening = match detect_draft(head) {
         Draft::Rfc6455 => {

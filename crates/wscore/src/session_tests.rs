@@ -2,27 +2,12 @@
 //! bytes out, the clock injected.
 use super::*;
 use crate::extensions::deflate_stream::DeflateStream;
-use crate::handler::ProtocolVersion;
 use crate::testing::{client_close, client_frame};
 
 const S: Duration = Duration::from_secs(1);
 
 fn request() -> HandshakeRequest {
-    HandshakeRequest {
-        resource: "/echo".into(),
-        origin: None,
-        version: ProtocolVersion::Rfc6455(13),
-        location: None,
-        requested_protocols: vec![],
-        requested_extensions: vec![],
-        headers: vec![],
-        remote_addr: "127.0.0.1".into(),
-        secure: false,
-        options: vec![],
-        protocol: None,
-        response_headers: vec![],
-        allow_extensions: true,
-    }
+    HandshakeRequest::new("/echo")
 }
 
 fn session(t0: Instant) -> Session {

@@ -1,6 +1,5 @@
 //! The session driven through an in-memory transport, byte for byte.
 use super::*;
-use crate::handler::ProtocolVersion;
 use crate::run::{run_handler, Ending};
 use crate::testing::{client_close, client_frame, MemoryTransport};
 
@@ -33,21 +32,7 @@ impl Handler for Unsupported {
 }
 
 fn request() -> HandshakeRequest {
-    HandshakeRequest {
-        resource: "/echo".into(),
-        origin: None,
-        version: ProtocolVersion::Rfc6455(13),
-        location: None,
-        requested_protocols: vec![],
-        requested_extensions: vec![],
-        headers: vec![],
-        remote_addr: "127.0.0.1".into(),
-        secure: false,
-        options: vec![],
-        protocol: None,
-        response_headers: vec![],
-        allow_extensions: true,
-    }
+    HandshakeRequest::new("/echo")
 }
 
 fn run(handler: &dyn Handler, transport: &mut MemoryTransport) -> Ending {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::close::codes;
-use crate::handler::{Handler, ProtocolVersion};
+use crate::handler::Handler;
 use crate::protocol::ProtocolConfig;
 use crate::run::{run_handler, Ending};
 use crate::sender::Sender;
@@ -16,21 +16,7 @@ use crate::websocket::WebSocket;
 const S: Duration = Duration::from_secs(1);
 
 fn request(resource: &str) -> HandshakeRequest {
-    HandshakeRequest {
-        resource: resource.into(),
-        origin: None,
-        version: ProtocolVersion::Rfc6455(13),
-        location: None,
-        requested_protocols: vec![],
-        requested_extensions: vec![],
-        headers: vec![],
-        remote_addr: "127.0.0.1".into(),
-        secure: false,
-        options: vec![],
-        protocol: None,
-        response_headers: vec![],
-        allow_extensions: true,
-    }
+    HandshakeRequest::new(resource)
 }
 
 /// Echoes; `Goodbye` is echoed, then closes. With `?report` in the
