@@ -21,6 +21,8 @@ pub struct ServerConfig {
     pub allow_draft75: Option<bool>,
     /// `WebSocketMaxConnections`: per Apache child; 0 is no limit.
     pub max_connections: Option<u64>,
+    /// `WebSocketDriver threaded|event`.
+    pub driver: Option<Driver>,
     /// The handler files found under the root, scanned in post_config.
     pub handlers: OnceLock<HandlerMap>,
 }
@@ -29,6 +31,20 @@ impl ServerConfig {
     pub fn allow_outside_root(&self) -> bool {
         self.allow_outside_root.unwrap_or(false)
     }
+
+    /// `Threaded` unless configured.
+    pub fn driver(&self) -> Driver {
+        self.driver.unwrap_or(Driver::Threaded)
+    }
+}
+
+/// Which driver serves event-style handlers (`WebSocketDriver`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Driver {
+    /// A worker thread per connection, for its whole life.
+    Threaded,
+    /// Idle connections parked in the event MPM (experimental).
+    Event,
 }
 
 /// `<Location>` / `<Directory>` settings.
@@ -121,6 +137,7 @@ impl MergeConfig for ServerConfig {
             allow_outside_root: or_inherit(&new.allow_outside_root, &base.allow_outside_root),
             allow_draft75: or_inherit(&new.allow_draft75, &base.allow_draft75),
             max_connections: or_inherit(&new.max_connections, &base.max_connections),
+            driver: or_inherit(&new.driver, &base.driver),
             handlers: OnceLock::new(),
         }
     }

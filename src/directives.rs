@@ -15,10 +15,10 @@ use crate::apache::command_table::{
 use crate::apache::directive::{Arg, Directive, Outcome};
 use crate::apache::log::Level;
 use crate::apache::module::is_module_loaded;
-use crate::config::{DirConfig, OriginCheck, ServerConfig};
+use crate::config::{DirConfig, Driver, OriginCheck, ServerConfig};
 use crate::ws_log;
 
-pub static COMMANDS: CommandTable<18> = CommandTable([
+pub static COMMANDS: CommandTable<19> = CommandTable([
     take1(
         c"WebSocketHandlerRoot",
         set_root,
@@ -102,6 +102,12 @@ pub static COMMANDS: CommandTable<18> = CommandTable([
         set_compression_max_window_bits,
         SERVER_OR_LOCATION,
         c"Largest compression window, 8-15 (2^N bytes; default 15), bounding memory per connection",
+    ),
+    take1(
+        c"WebSocketDriver",
+        set_driver,
+        SERVER,
+        c"threaded (default) or event (experimental: idle WebSockets park in the event MPM)",
     ),
     take12(
         c"PythonOption",
@@ -229,6 +235,16 @@ fn add_trusted_origin(line: &mut Directive<'_>, origin: &str) -> Outcome {
 
 fn set_max_connections(line: &mut Directive<'_>, value: &str) -> Outcome {
     server_config(line).max_connections = Some(parse_count(value, 0, u64::MAX)?);
+    Ok(())
+}
+
+fn set_driver(line: &mut Directive<'_>, value: &str) -> Outcome {
+    let driver = match value.to_ascii_lowercase().as_str() {
+        "threaded" => Driver::Threaded,
+        "event" => Driver::Event,
+        other => return Err(format!("must be threaded or event, not '{other}'")),
+    };
+    server_config(line).driver = Some(driver);
     Ok(())
 }
 

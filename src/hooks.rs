@@ -8,7 +8,8 @@ use wscore::handshake::is_websocket_upgrade;
 use wscore::keepalive::Timeouts;
 
 use crate::apache::hooks::{
-    child_stopping_hook, handler_hook, header_parser_hook, post_config_hook, ChildStoppingHook,
+    child_stopping_hook, handler_hook, header_parser_hook, post_config_hook,
+    pre_close_connection_hook, process_connection_hook, suspend_resume_hooks, ChildStoppingHook,
     Order, PostConfigHook, RegisterHooks, RequestHook,
 };
 use crate::apache::log::{Level, Target};
@@ -17,6 +18,7 @@ use crate::apache::server::Server;
 use crate::apache::state::is_dry_config_pass;
 use crate::apache::status::{DECLINED, OK, SERVER_ERROR};
 use crate::config::{DirConfig, ServerConfig};
+use crate::event_driver;
 use crate::registry;
 use crate::upgrade::{serve_upgrade, Route};
 use crate::ws_log;
@@ -31,6 +33,10 @@ impl RegisterHooks for Hooks {
         child_stopping_hook::<StopConnections>(Order::Middle);
         // First, so no other handler answers a WebSocket upgrade.
         handler_hook::<Upgrade>(Order::First);
+        // The event driver's: before mod_http2's and the core's.
+        process_connection_hook::<event_driver::Resume>(Order::Middle);
+        suspend_resume_hooks::<event_driver::Parking>(Order::Middle);
+        pre_close_connection_hook::<event_driver::Closing>(Order::Middle);
     }
 }
 
@@ -161,6 +167,7 @@ fn find_route(r: Request<'_>) -> Option<Route> {
     let protocol = dir.protocol_config();
     let allow_draft75 = server.allow_draft75.unwrap_or(false);
     let max_connections = server.max_connections.unwrap_or(0);
+    let driver = server.driver();
     let timeouts = Timeouts {
         idle: dir.idle_timeout(),
         ping_interval: dir.ping_interval(),
@@ -180,6 +187,7 @@ fn find_route(r: Request<'_>) -> Option<Route> {
             origin_policy: dir.origin_policy(),
             max_connections,
             compression: dir.compression_settings(),
+            driver,
         });
     }
     let resource = normalize_resource(path)?;
@@ -195,6 +203,7 @@ fn find_route(r: Request<'_>) -> Option<Route> {
         origin_policy: dir.origin_policy(),
         max_connections,
         compression: dir.compression_settings(),
+        driver,
     })
 }
 

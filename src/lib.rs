@@ -9,6 +9,8 @@ mod config;
 #[deny(unsafe_code)]
 mod directives;
 #[deny(unsafe_code)]
+mod event_driver;
+#[deny(unsafe_code)]
 mod hooks;
 #[deny(unsafe_code)]
 mod lifecycle;

@@ -19,10 +19,13 @@ use wscore::websocket::WebSocket;
 
 use crate::apache::log::{Level, Target};
 use crate::apache::module_config::RequestConfigType;
+use crate::apache::mpm;
 use crate::apache::panic::take_last_panic;
 use crate::apache::request::Request;
 use crate::apache::status::{DONE, SERVER_ERROR};
 use crate::apache::table::Table;
+use crate::config::Driver;
+use crate::event_driver;
 use crate::registry;
 use crate::transport::ApacheTransport;
 use crate::ws_log;
@@ -43,6 +46,8 @@ pub struct Route {
     /// `WebSocketMaxConnections` (0: none).
     pub max_connections: u64,
     pub compression: CompressionSettings,
+    /// `WebSocketDriver` of the request's server.
+    pub driver: Driver,
 }
 
 /// header_parser keeps the Route in the request config for the handler hook.
@@ -143,6 +148,45 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     );
     let mut config = route.protocol.clone();
     config.compression = agreement.map(|a| a.compression);
+    let conn = r.connection();
+    let event_handler = route.handler.event_handler().filter(|_| {
+        route.driver == Driver::Event
+            && !conn.is_secondary()
+            && conn.has_async_state()
+            && mpm::can_wait_io()
+    });
+    ws_log!(
+        log,
+        Level::Debug,
+        "WebSocket {} served by the {} driver",
+        route.resource,
+        if event_handler.is_some() {
+            "event"
+        } else {
+            "threaded"
+        }
+    );
+    if let Some(handler) = event_handler {
+        set_all(
+            r.notes(),
+            &[
+                ("rswebsocket-resource", route.resource.clone()),
+                ("rswebsocket-version", request.version.to_string()),
+                ("rswebsocket-extensions", extensions.unwrap_or_default()),
+            ],
+        );
+        r.set_body_bytes_sent(transport.bytes_out());
+        let mut session = match opening.bare_session(request, config, Instant::now()) {
+            Ok(session) => session,
+            Err(e) => {
+                ws_log!(log, Level::Err, "cannot start the WebSocket: {e}");
+                return DONE;
+            }
+        };
+        session.set_timeouts(route.timeouts);
+        let name = format!("{} (handler '{}')", route.resource, route.handler_name);
+        return event_driver::start(conn, session, handler, registration, name);
+    }
     // A plain connection can still get a close frame when Apache stops at
     // once; over TLS that needs mod_ssl, which is gone by then.
     let stop_fd = (!head.secure)

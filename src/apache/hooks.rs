@@ -3,6 +3,8 @@
 use std::os::raw::c_int;
 use std::ptr;
 
+use super::async_conn::hook_conn;
+use super::conn::Conn;
 use super::ffi;
 use super::log::Target;
 use super::panic::{guard, install_panic_hook};
@@ -53,6 +55,109 @@ pub trait ChildStoppingHook {
     /// A stop at once. Under prefork this runs inside the SIGTERM handler:
     /// it must not log, allocate or panic, and it runs unguarded.
     fn immediately();
+}
+
+/// process_connection: `OK` when the hook served the connection, else
+/// `DECLINED` (the next module's, or the core's, turn).
+pub trait ProcessConnectionHook {
+    fn run(c: Conn<'_>) -> c_int;
+}
+
+/// suspend_connection and resume_connection (event MPM): the connection
+/// leaves, or comes back from, the MPM's poll.
+pub trait SuspendResumeHook {
+    fn suspend(c: Conn<'_>);
+    fn resume(c: Conn<'_>);
+}
+
+/// pre_close_connection: the connection is about to be closed.
+pub trait PreCloseHook {
+    fn run(c: Conn<'_>);
+}
+
+unsafe extern "C" fn process_connection<H: ProcessConnectionHook>(c: *mut ffi::conn_rec) -> c_int {
+    // SAFETY: Apache passes the live connection of this hook, on this thread.
+    let Some(conn) = (unsafe { hook_conn(c) }) else {
+        return DECLINED;
+    };
+    guard(
+        Target::Connection(conn),
+        "process_connection",
+        DECLINED,
+        || H::run(conn),
+    )
+}
+
+unsafe extern "C" fn suspend_connection<H: SuspendResumeHook>(
+    c: *mut ffi::conn_rec,
+    _r: *mut ffi::request_rec,
+) {
+    // SAFETY: as in process_connection.
+    if let Some(conn) = unsafe { hook_conn(c) } {
+        guard(Target::Process, "suspend_connection", (), || {
+            H::suspend(conn)
+        })
+    }
+}
+
+unsafe extern "C" fn resume_connection<H: SuspendResumeHook>(
+    c: *mut ffi::conn_rec,
+    _r: *mut ffi::request_rec,
+) {
+    // SAFETY: as in process_connection.
+    if let Some(conn) = unsafe { hook_conn(c) } {
+        guard(Target::Process, "resume_connection", (), || H::resume(conn))
+    }
+}
+
+unsafe extern "C" fn pre_close_connection<H: PreCloseHook>(c: *mut ffi::conn_rec) -> c_int {
+    // SAFETY: as in process_connection.
+    if let Some(conn) = unsafe { hook_conn(c) } {
+        guard(Target::Process, "pre_close_connection", (), || H::run(conn))
+    }
+    ffi::OK as c_int
+}
+
+pub fn process_connection_hook<H: ProcessConnectionHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_process_connection(
+            Some(process_connection::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
+
+pub fn suspend_resume_hooks<H: SuspendResumeHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_suspend_connection(
+            Some(suspend_connection::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        );
+        ffi::ap_hook_resume_connection(
+            Some(resume_connection::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        );
+    }
+}
+
+pub fn pre_close_connection_hook<H: PreCloseHook>(order: Order) {
+    // SAFETY: as in post_config_hook.
+    unsafe {
+        ffi::ap_hook_pre_close_connection(
+            Some(pre_close_connection::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
 }
 
 pub(super) unsafe extern "C" fn register_hooks<H: RegisterHooks>(_pool: *mut ffi::apr_pool_t) {

@@ -4,6 +4,7 @@ use std::ffi::CString;
 use std::os::raw::c_int;
 use std::ptr;
 
+use super::conn::Conn;
 use super::ffi;
 use super::request::Request;
 use super::server::Server;
@@ -27,6 +28,8 @@ pub enum Target<'a> {
     Process,
     Server(Server<'a>),
     Request(Request<'a>),
+    /// A connection outside any request (the event driver's hooks).
+    Connection(Conn<'a>),
 }
 
 fn c_message(msg: &str) -> CString {
@@ -55,6 +58,9 @@ pub fn write(target: Target<'_>, level: Level, file: &'static str, line: u32, ms
             }
             Target::Request(r) => {
                 ffi::ap_log_rerror_(file, line, index, level, 0, r.as_ptr(), fmt, text.as_ptr())
+            }
+            Target::Connection(c) => {
+                ffi::ap_log_cerror_(file, line, index, level, 0, c.as_ptr(), fmt, text.as_ptr())
             }
         }
     }

@@ -5,6 +5,7 @@
 //! `unsafe` block of the module is under this folder, with a SAFETY line.
 mod ffi;
 
+pub mod async_conn;
 pub mod command_table;
 mod config_callbacks;
 pub mod conn;

@@ -47,7 +47,6 @@ pub fn is_async() -> bool {
 
 /// True when the MPM can park a connection until it is readable or
 /// writable (`CONN_STATE_ASYNC_WAITIO`).
-#[allow(dead_code, reason = "for the event driver (docs/design-event-mode.md)")]
 pub fn can_wait_io() -> bool {
     query(MPMQ_CAN_WAITIO).is_some_and(|v| v != 0)
 }

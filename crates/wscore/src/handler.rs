@@ -139,4 +139,11 @@ pub trait Handler: Send + Sync {
     fn check_option(&self, key: &str, _value: &str) -> Result<(), String> {
         Err(format!("unknown option '{key}'"))
     }
+
+    /// The event-style handler behind this one, if it is one (registered
+    /// through [`crate::event::Threaded`]): an event driver may then serve
+    /// its connections without a thread each.
+    fn event_handler(&self) -> Option<&dyn crate::event::EventHandler> {
+        None
+    }
 }

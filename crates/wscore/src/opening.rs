@@ -7,6 +7,7 @@ use crate::handshake::hybi00::{self, Hybi00Request, KEY3_LEN};
 use crate::handshake::{detect_draft, rfc6455, Draft, HandshakeError, RequestHead};
 use crate::hixie::{HixieDraft, HixieProtocol};
 use crate::protocol::ProtocolConfig;
+use crate::session::Session;
 use crate::transport::Transport;
 use crate::websocket::WebSocket;
 
@@ -111,6 +112,23 @@ impl Opening {
             }
             Opening::Hixie75(parsed) => hixie75::response(parsed, protocol, headers),
         }
+    }
+
+    /// The bare session (no transport) for this draft's framing, for a
+    /// driver that does its own I/O.
+    pub fn bare_session(
+        &self,
+        request: HandshakeRequest,
+        config: ProtocolConfig,
+        now: std::time::Instant,
+    ) -> std::io::Result<Session> {
+        let max = config.max_message_size;
+        let draft = match self {
+            Opening::Rfc6455 { .. } => return Session::new(request, config, now),
+            Opening::Hybi00(_) => HixieDraft::Hybi00,
+            Opening::Hixie75(_) => HixieDraft::Hixie75,
+        };
+        Session::with_codec(request, Box::new(HixieProtocol::new(draft, max)), now)
     }
 
     /// The session the handler gets, speaking this draft's framing.

@@ -4,7 +4,7 @@
 //! writes while it waits for input.
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,6 +131,12 @@ pub struct Inbox {
 /// The readable end of the wake-up channel; the transport polls its fd.
 pub struct Wakeup {
     reader: UnixStream,
+}
+
+impl AsFd for Wakeup {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.reader.as_fd()
+    }
 }
 
 impl Wakeup {

@@ -24,6 +24,10 @@ impl<H: EventHandler> Handler for Threaded<H> {
     fn check_option(&self, key: &str, value: &str) -> Result<(), String> {
         self.0.check_option(key, value)
     }
+
+    fn event_handler(&self) -> Option<&dyn EventHandler> {
+        Some(&self.0)
+    }
 }
 
 /// Runs `handler`'s callbacks on this thread until the connection ends:

@@ -1,0 +1,400 @@
+//! The event driver (`WebSocketDriver event`, experimental): after the 101
+//! an event-style handler's connection goes back to the event MPM, which
+//! polls it; client bytes resume it in `process_connection`, where it is
+//! drained, dispatched, written without blocking and parked again. Pushes
+//! (`Sender`), pings, idle limits and handler timers reach a parked
+//! connection through one timing thread per child, which has the MPM run a
+//! callback (`ap_mpm_register_timed_callback`, t = 0) on a worker.
+//! See docs/design-event-mode.md and /work/shared/EVENT-MPM-NOTES.md.
+use std::io::{Read as _, Write as _};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::raw::c_int;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use wscore::close::codes;
+use wscore::event::{Dispatch, EventHandler, Failure};
+use wscore::session::Session;
+
+use crate::apache::async_conn::{call_soon, AsyncIo, ConnStateType, TimedCallback};
+use crate::apache::conn::Conn;
+use crate::apache::conn_io::Read;
+use crate::apache::hooks::{PreCloseHook, ProcessConnectionHook, SuspendResumeHook};
+use crate::apache::log::{Level, Target};
+use crate::apache::socket::poll_readable;
+use crate::apache::status::{DECLINED, DONE, OK};
+use crate::lifecycle::server_is_stopping;
+use crate::registry::Registration;
+use crate::ws_log;
+
+/// Bytes read at a time.
+const READ_CHUNK: usize = 16 * 1024;
+/// How often output the socket did not take is tried again while parked.
+const WRITE_RETRY: Duration = Duration::from_millis(100);
+/// The timing thread looks at its list at least this often.
+const TIMER_SLICE: Duration = Duration::from_secs(1);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One WebSocket served by the event driver: reference-counted (a timed
+/// callback can outlive the connection), kept in `c->conn_config`.
+pub struct EventConn {
+    /// `None` once `c->pool` is gone. Whoever touches the connection's
+    /// filters holds this lock: the worker that resumed it, or a callback.
+    inner: Mutex<Option<Inner>>,
+    /// In the MPM's poll (between suspend_connection and resume_connection).
+    parked: AtomicBool,
+    callback_pending: AtomicBool,
+    /// Output is waiting for the socket to take it.
+    retry_write: AtomicBool,
+    dead: AtomicBool,
+    /// When the session or the handler's timer needs a callback.
+    next_wake: Mutex<Option<Instant>>,
+    /// A duplicate of the session's wake-up: readable when a Sender queued.
+    wakeup: OwnedFd,
+    /// "resource (handler 'name')", for the log.
+    name: String,
+}
+
+struct Inner {
+    io: AsyncIo,
+    session: Session,
+    dispatch: Dispatch,
+    buf: Vec<u8>,
+    _registration: Registration,
+}
+
+/// What a round leaves the connection to do.
+enum After {
+    Park { want_write: bool },
+    Finish,
+}
+
+impl Inner {
+    /// Reads until the filters have nothing more (EAGAIN): with mod_ssl
+    /// the only safe condition before parking.
+    fn read_all(&mut self) {
+        while !self.session.is_finished() {
+            match self.io.read_now(&mut self.buf) {
+                Read::Data(n) => self.session.feed(&self.buf[..n], Instant::now()),
+                Read::Nothing => return,
+                Read::Eof => {
+                    self.session.end_of_input();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs what is due: callbacks, pushes, pings, limits.
+    fn dispatch(&mut self, log: Target<'_>, name: &str) {
+        if server_is_stopping() {
+            self.session.stop();
+        }
+        self.session.acknowledge_wakeup();
+        self.dispatch.run(&mut self.session, Instant::now());
+        match self.dispatch.take_failure() {
+            Some(Failure::Error(error)) => {
+                ws_log!(
+                    log,
+                    Level::Debug,
+                    "WebSocket {name}: handler error: {error}"
+                )
+            }
+            Some(Failure::Panicked(text)) => ws_log!(
+                log,
+                Level::Err,
+                "WebSocket {name}: handler {text}; closed the connection with {}",
+                codes::INTERNAL
+            ),
+            None => {}
+        }
+    }
+
+    /// Writes without blocking; true when nothing is left to write (or
+    /// nothing more can be).
+    fn write(&mut self) -> bool {
+        loop {
+            let out = self.session.output();
+            if out.is_empty() {
+                break;
+            }
+            match self.io.write_some(out) {
+                Ok(0) => return false,
+                Ok(n) => self.session.consume_output(n),
+                Err(_) => {
+                    self.session.connection_lost();
+                    return true;
+                }
+            }
+        }
+        if self.io.output_pending() && self.io.flush_pending().is_err() {
+            self.session.connection_lost();
+            return true;
+        }
+        !self.io.output_pending()
+    }
+}
+
+impl EventConn {
+    /// One round on a worker: input, callbacks, output.
+    fn round(&self, inner: &mut Inner, log: Target<'_>) -> After {
+        inner.read_all();
+        inner.dispatch(log, &self.name);
+        self.after_output(inner)
+    }
+
+    fn after_output(&self, inner: &mut Inner) -> After {
+        let written = inner.write();
+        self.retry_write.store(!written, Ordering::Release);
+        *lock(&self.next_wake) = inner.dispatch.next_wake(&inner.session, Instant::now());
+        match (inner.session.is_finished(), written) {
+            (true, true) => After::Finish,
+            (_, written) => After::Park {
+                want_write: !written,
+            },
+        }
+    }
+}
+
+impl ConnStateType for EventConn {
+    fn on_pool_cleanup(&self) {
+        self.dead.store(true, Ordering::Release);
+        // The handler's clean-up (its Connection's drop) runs here, outside
+        // the lock.
+        let inner = lock(&self.inner).take();
+        drop(inner);
+    }
+}
+
+impl TimedCallback for EventConn {
+    /// A push, a ping, a timer or a retry for a parked connection.
+    fn fire(self: Arc<Self>) {
+        let mut guard = lock(&self.inner);
+        self.callback_pending.store(false, Ordering::Release);
+        if self.dead.load(Ordering::Acquire) || !self.parked.load(Ordering::Acquire) {
+            return; // gone, or a worker has it and does the same
+        }
+        let Some(inner) = guard.as_mut() else {
+            return;
+        };
+        inner.dispatch(Target::Process, &self.name);
+        // A session that ended here stays parked until the client answers
+        // the close (or the MPM's Timeout): a callback cannot close it.
+        let _ = self.after_output(inner);
+    }
+}
+
+/// Serves an accepted upgrade on the event driver, from the handler hook
+/// (the 101 is sent). Returns what the handler hook returns.
+pub fn start(
+    c: Conn<'_>,
+    mut session: Session,
+    handler: &'static dyn EventHandler,
+    registration: Registration,
+    name: String,
+) -> c_int {
+    let log = Target::Connection(c);
+    let wakeup = match session.wakeup().as_fd().try_clone_to_owned() {
+        Ok(fd) => fd,
+        Err(e) => {
+            ws_log!(log, Level::Err, "WebSocket {name}: no wake-up: {e}");
+            return DONE;
+        }
+    };
+    registration.attach(session.sender(), None);
+    let dispatch = Dispatch::open(handler, &mut session, Instant::now());
+    let state = Arc::new(EventConn {
+        inner: Mutex::new(Some(Inner {
+            io: AsyncIo::new(c),
+            session,
+            dispatch,
+            buf: vec![0; READ_CHUNK],
+            _registration: registration,
+        })),
+        parked: AtomicBool::new(false),
+        callback_pending: AtomicBool::new(false),
+        retry_write: AtomicBool::new(false),
+        dead: AtomicBool::new(false),
+        next_wake: Mutex::new(None),
+        wakeup,
+        name,
+    });
+    c.attach_state(Arc::clone(&state));
+    let after = {
+        let mut guard = lock(&state.inner);
+        let inner = guard.as_mut().expect("just made");
+        state.round(inner, log)
+    };
+    match after {
+        // Apache closes the connection after the handler (keep-alive off).
+        After::Finish => DONE,
+        After::Park { .. } => {
+            c.hand_back_after_handler();
+            watch(state);
+            OK
+        }
+    }
+}
+
+/// process_connection: a parked WebSocket resumed by client bytes (or by
+/// its socket becoming writable).
+pub struct Resume;
+
+impl ProcessConnectionHook for Resume {
+    fn run(c: Conn<'_>) -> c_int {
+        let Some(state) = c.state::<EventConn>() else {
+            return DECLINED;
+        };
+        c.unclog();
+        let mut guard = lock(&state.inner);
+        let Some(inner) = guard.as_mut() else {
+            c.linger();
+            return OK;
+        };
+        match state.round(inner, Target::Connection(c)) {
+            After::Finish => c.linger(),
+            After::Park { want_write } => c.park(want_write),
+        }
+        OK
+    }
+}
+
+/// suspend_connection / resume_connection: who may touch the connection.
+pub struct Parking;
+
+impl SuspendResumeHook for Parking {
+    fn suspend(c: Conn<'_>) {
+        if let Some(state) = c.state::<EventConn>() {
+            state.parked.store(true, Ordering::Release);
+            notify_timer();
+        }
+    }
+
+    fn resume(c: Conn<'_>) {
+        if let Some(state) = c.state::<EventConn>() {
+            // Waits for a callback in progress.
+            let _guard = lock(&state.inner);
+            state.parked.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// pre_close_connection: the MPM closes a parked WebSocket (its Timeout,
+/// a stop): a last close frame, 1001.
+pub struct Closing;
+
+impl PreCloseHook for Closing {
+    fn run(c: Conn<'_>) {
+        let Some(state) = c.state::<EventConn>() else {
+            return;
+        };
+        let mut guard = lock(&state.inner);
+        let Some(inner) = guard.as_mut() else {
+            return;
+        };
+        if !inner.session.is_finished() {
+            let _ = inner.session.close(codes::GOING_AWAY, "");
+            inner.session.connection_lost();
+            let _ = inner.write();
+        }
+    }
+}
+
+// ---- the timing thread ----
+
+struct Timer {
+    conns: Mutex<Vec<Arc<EventConn>>>,
+    wake_tx: UnixStream,
+    wake_rx: UnixStream,
+}
+
+static TIMER: OnceLock<Option<Timer>> = OnceLock::new();
+
+fn timer() -> Option<&'static Timer> {
+    TIMER
+        .get_or_init(|| {
+            let (wake_rx, wake_tx) = UnixStream::pair().ok()?;
+            wake_rx.set_nonblocking(true).ok()?;
+            wake_tx.set_nonblocking(true).ok()?;
+            Some(Timer {
+                conns: Mutex::new(Vec::new()),
+                wake_tx,
+                wake_rx,
+            })
+        })
+        .as_ref()
+}
+
+static TIMER_THREAD: OnceLock<bool> = OnceLock::new();
+
+/// Puts a connection under the timing thread's watch (starting it).
+fn watch(state: Arc<EventConn>) {
+    let Some(timer) = timer() else {
+        return;
+    };
+    lock(&timer.conns).push(state);
+    TIMER_THREAD.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("rswebsocket-timer".into())
+            .spawn(move || timer_loop(timer))
+            .is_ok()
+    });
+    notify_timer();
+}
+
+fn notify_timer() {
+    if let Some(Some(timer)) = TIMER.get() {
+        let _ = (&timer.wake_tx).write(&[1]);
+    }
+}
+
+fn timer_loop(timer: &'static Timer) {
+    loop {
+        let conns: Vec<Arc<EventConn>> = {
+            let mut list = lock(&timer.conns);
+            list.retain(|c| !c.dead.load(Ordering::Acquire));
+            list.clone()
+        };
+        let watched: Vec<&Arc<EventConn>> = conns
+            .iter()
+            .filter(|c| {
+                c.parked.load(Ordering::Acquire) && !c.callback_pending.load(Ordering::Acquire)
+            })
+            .collect();
+        let now = Instant::now();
+        let mut timeout = TIMER_SLICE;
+        for c in &watched {
+            if c.retry_write.load(Ordering::Acquire) {
+                timeout = timeout.min(WRITE_RETRY);
+            }
+            if let Some(at) = *lock(&c.next_wake) {
+                timeout = timeout.min(at.saturating_duration_since(now));
+            }
+        }
+        let mut fds = vec![timer.wake_rx.as_fd()];
+        fds.extend(watched.iter().map(|c| c.wakeup.as_fd()));
+        let ready = poll_readable(&fds, timeout);
+        if ready[0] {
+            let mut sink = [0u8; 64];
+            while matches!((&timer.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
+        }
+        let now = Instant::now();
+        for (c, pushed) in watched.iter().zip(&ready[1..]) {
+            let due = *pushed
+                || c.retry_write.load(Ordering::Acquire)
+                || lock(&c.next_wake).is_some_and(|at| at <= now);
+            if due
+                && c.parked.load(Ordering::Acquire)
+                && !c.callback_pending.swap(true, Ordering::AcqRel)
+                && !call_soon(Arc::clone(c))
+            {
+                c.callback_pending.store(false, Ordering::Release);
+            }
+        }
+    }
+}
