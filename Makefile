@@ -42,7 +42,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test conformance-quick conformance lint fuzz clean bench
+.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test integration-test-threaded integration-test-event conformance-quick conformance lint fuzz clean bench
 
 all: build
 
@@ -132,9 +132,17 @@ unit-test:
 	cargo test --workspace --exclude mod_rswebsocket
 
 # Real httpd (event, worker, prefork) with the release module, real clients,
-# and headless Chromium on the console page.
-integration-test: build test-deps
-	RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+# and headless Chromium on the console page; twice: under the threaded
+# driver, then with `WebSocketDriver event` in every server the tests start
+# (tests/common/driver.rs). `make integration-test-threaded` or
+# `make integration-test-event` runs one pass.
+integration-test: integration-test-threaded integration-test-event
+
+integration-test-threaded: build test-deps
+	RSWEBSOCKET_TEST_DRIVER=threaded RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+
+integration-test-event: build test-deps
+	RSWEBSOCKET_TEST_DRIVER=event RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
 
 # Autobahn|Testsuite (tests/autobahn, needs a Python 2.7): every
 # non-compression case, the first compression group of 12 and 13,

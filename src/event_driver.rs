@@ -18,10 +18,12 @@ use wscore::close::codes;
 use wscore::event::{Dispatch, EventHandler, Failure};
 use wscore::session::Session;
 
+use crate::access_figures::SharedFigures;
 use crate::apache::async_conn::{call_soon, AsyncIo, ConnStateType, TimedCallback};
 use crate::apache::conn::Conn;
 use crate::apache::conn_io::Read;
 use crate::apache::hooks::{PreCloseHook, ProcessConnectionHook, SuspendResumeHook};
+use crate::apache::late_log::LogLine;
 use crate::apache::log::{Level, Target};
 use crate::apache::socket::poll_readable;
 use crate::apache::status::{DECLINED, DONE, OK};
@@ -58,6 +60,10 @@ pub struct EventConn {
     wakeup: OwnedFd,
     /// "resource (handler 'name')", for the log.
     name: String,
+    /// The resource alone, for trace lines (as the threaded driver's).
+    resource: String,
+    /// For the access log.
+    figures: SharedFigures,
 }
 
 struct Inner {
@@ -65,6 +71,13 @@ struct Inner {
     session: Session,
     dispatch: Dispatch,
     buf: Vec<u8>,
+    /// The end has been logged.
+    reported: bool,
+    /// The access-log line, written when the connection finishes.
+    log_line: Option<LogLine>,
+    /// Bytes read and written since the figures were last updated.
+    read: u64,
+    written: u64,
     _registration: Registration,
 }
 
@@ -80,7 +93,10 @@ impl Inner {
     fn read_all(&mut self) {
         while !self.session.is_finished() {
             match self.io.read_now(&mut self.buf) {
-                Read::Data(n) => self.session.feed(&self.buf[..n], Instant::now()),
+                Read::Data(n) => {
+                    self.read += n as u64;
+                    self.session.feed(&self.buf[..n], Instant::now())
+                }
                 Read::Nothing => return,
                 Read::Eof => {
                     self.session.end_of_input();
@@ -125,7 +141,10 @@ impl Inner {
             }
             match self.io.write_some(out) {
                 Ok(0) => return false,
-                Ok(n) => self.session.consume_output(n),
+                Ok(n) => {
+                    self.written += n as u64;
+                    self.session.consume_output(n)
+                }
                 Err(_) => {
                     self.session.connection_lost();
                     return true;
@@ -145,7 +164,36 @@ impl EventConn {
     fn round(&self, inner: &mut Inner, log: Target<'_>) -> After {
         inner.read_all();
         inner.dispatch(log, &self.name);
-        self.after_output(inner)
+        let after = self.after_output(inner);
+        self.report(inner, log);
+        after
+    }
+
+    /// Trace lines (`LogLevel rswebsocket:trace1`) and, once, the end at
+    /// debug level, worded as the threaded driver's.
+    fn report(&self, inner: &mut Inner, log: Target<'_>) {
+        self.figures.update(
+            &inner.session,
+            std::mem::take(&mut inner.read),
+            std::mem::take(&mut inner.written),
+        );
+        for line in inner.session.take_trace() {
+            ws_log!(log, Level::Trace1, "WebSocket {}: {line}", self.resource);
+        }
+        if inner.session.is_finished() && !inner.reported {
+            inner.reported = true;
+            let stats = inner.session.stats();
+            ws_log!(
+                log,
+                Level::Debug,
+                "WebSocket {} closed: sent close {:?}, peer close {:?}, {} message(s) in, {} out",
+                self.name,
+                inner.session.close_sent(),
+                inner.session.peer_close().map(|c| c.code),
+                stats.messages_in,
+                stats.messages_out
+            );
+        }
     }
 
     fn after_output(&self, inner: &mut Inner) -> After {
@@ -183,10 +231,27 @@ impl TimedCallback for EventConn {
             return;
         };
         inner.dispatch(Target::Process, &self.name);
-        // A session that ended here stays parked until the client answers
-        // the close (or the MPM's Timeout): a callback cannot close it.
-        let _ = self.after_output(inner);
+        // A callback cannot close the connection: once the session has
+        // ended and its output is out, ending the socket's input has the
+        // MPM resume it, and that worker closes it.
+        let after = self.after_output(inner);
+        self.report(inner, Target::Process);
+        if matches!(after, After::Finish) {
+            inner.io.end_input();
+        }
     }
+}
+
+/// What the upgrade hands the event driver besides the session.
+pub struct Opened {
+    pub registration: Registration,
+    /// A duplicate of a plain connection's socket, for `apachectl stop`.
+    pub stop_fd: Option<OwnedFd>,
+    pub resource: String,
+    /// "resource (handler 'name')".
+    pub name: String,
+    pub figures: SharedFigures,
+    pub log_line: Option<LogLine>,
 }
 
 /// Serves an accepted upgrade on the event driver, from the handler hook
@@ -195,9 +260,16 @@ pub fn start(
     c: Conn<'_>,
     mut session: Session,
     handler: &'static dyn EventHandler,
-    registration: Registration,
-    name: String,
+    opened: Opened,
 ) -> c_int {
+    let Opened {
+        registration,
+        stop_fd,
+        resource,
+        name,
+        figures,
+        log_line,
+    } = opened;
     let log = Target::Connection(c);
     let wakeup = match session.wakeup().as_fd().try_clone_to_owned() {
         Ok(fd) => fd,
@@ -206,7 +278,7 @@ pub fn start(
             return DONE;
         }
     };
-    registration.attach(session.sender(), None);
+    registration.attach(session.sender(), stop_fd);
     let dispatch = Dispatch::open(handler, &mut session, Instant::now());
     let state = Arc::new(EventConn {
         inner: Mutex::new(Some(Inner {
@@ -214,6 +286,10 @@ pub fn start(
             session,
             dispatch,
             buf: vec![0; READ_CHUNK],
+            reported: false,
+            log_line,
+            read: 0,
+            written: 0,
             _registration: registration,
         })),
         parked: AtomicBool::new(false),
@@ -223,6 +299,8 @@ pub fn start(
         next_wake: Mutex::new(None),
         wakeup,
         name,
+        resource,
+        figures,
     });
     c.attach_state(Arc::clone(&state));
     let after = {
@@ -257,7 +335,12 @@ impl ProcessConnectionHook for Resume {
             return OK;
         };
         match state.round(inner, Target::Connection(c)) {
-            After::Finish => c.linger(),
+            After::Finish => {
+                if let Some(line) = inner.log_line.take() {
+                    state.figures.write_now(line);
+                }
+                c.linger()
+            }
             After::Park { want_write } => c.park(want_write),
         }
         OK
@@ -301,6 +384,10 @@ impl PreCloseHook for Closing {
             let _ = inner.session.close(codes::GOING_AWAY, "");
             inner.session.connection_lost();
             let _ = inner.write();
+        }
+        state.report(inner, Target::Connection(c));
+        if let Some(line) = inner.log_line.take() {
+            state.figures.write_now(line);
         }
     }
 }

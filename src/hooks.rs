@@ -37,6 +37,7 @@ impl RegisterHooks for Hooks {
         process_connection_hook::<event_driver::Resume>(Order::Middle);
         suspend_resume_hooks::<event_driver::Parking>(Order::Middle);
         pre_close_connection_hook::<event_driver::Closing>(Order::Middle);
+        crate::apache::late_log::register_filter();
     }
 }
 

@@ -5,6 +5,8 @@
 mod apache;
 // The glue proper: no unsafe code, so a new raw pointer has to go to `apache`.
 #[deny(unsafe_code)]
+mod access_figures;
+#[deny(unsafe_code)]
 mod config;
 #[deny(unsafe_code)]
 mod directives;

@@ -1,5 +1,6 @@
 //! One WebSocket upgrade, from the validated handshake to the end of the
 //! connection.
+use std::os::fd::OwnedFd;
 use std::os::raw::c_int;
 
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use wscore::run::{run_handler, Ending};
 use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
+use crate::access_figures::SharedFigures;
 use crate::apache::log::{Level, Target};
 use crate::apache::module_config::RequestConfigType;
 use crate::apache::mpm;
@@ -184,14 +186,19 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
             }
         };
         session.set_timeouts(route.timeouts);
-        let name = format!("{} (handler '{}')", route.resource, route.handler_name);
-        return event_driver::start(conn, session, handler, registration, name);
+        session.set_tracing(r.log_enabled(Level::Trace1));
+        let figures = SharedFigures::new(transport.bytes_in(), transport.bytes_out());
+        let opened = event_driver::Opened {
+            registration,
+            stop_fd: stop_socket(&transport, head.secure),
+            resource: route.resource.clone(),
+            name: format!("{} (handler '{}')", route.resource, route.handler_name),
+            log_line: figures.log_at_end(r),
+            figures,
+        };
+        return event_driver::start(conn, session, handler, opened);
     }
-    // A plain connection can still get a close frame when Apache stops at
-    // once; over TLS that needs mod_ssl, which is gone by then.
-    let stop_fd = (!head.secure)
-        .then(|| transport.duplicate_socket().ok())
-        .flatten();
+    let stop_fd = stop_socket(&transport, head.secure);
     let mut ws = match opening.session(&mut transport, route.handler, request, config) {
         Ok(ws) => ws,
         Err(e) => {
@@ -229,6 +236,14 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     // %b in the access log: what went to the client after the headers.
     r.set_body_bytes_sent(transport.bytes_out());
     DONE
+}
+
+/// A plain connection can still get a close frame when Apache stops at
+/// once; over TLS that needs mod_ssl, which is gone by then.
+fn stop_socket(transport: &ApacheTransport, secure: bool) -> Option<OwnedFd> {
+    (!secure)
+        .then(|| transport.duplicate_socket().ok())
+        .flatten()
 }
 
 /// How long a HyBi-00 client may take to send the 8 bytes after its headers.

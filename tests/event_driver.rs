@@ -81,7 +81,7 @@ fn echo_text_binary_one_mebibyte_goodbye_and_client_close_over_ws_and_wss() {
 
 #[test]
 fn threaded_stays_the_default_and_bad_values_fail_the_config() {
-    let apache = Apache::start("event-default", Setup::default());
+    let apache = Apache::start("event-default", Setup::default().module_default_driver());
     let mut ws = apache.connect("/echo");
     echo_round(&mut ws, false);
     assert_eq!(

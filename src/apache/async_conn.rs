@@ -235,6 +235,20 @@ impl AsyncIo {
         }
     }
 
+    /// Shuts the socket's read side: the MPM's poll then sees the parked
+    /// connection readable (end of input) and resumes it, so a connection
+    /// that ended in a timed callback gets closed by a worker.
+    pub fn end_input(&self) {
+        // SAFETY: the live connection's socket; shutdown(2) allocates
+        // nothing and is safe from any thread.
+        unsafe {
+            let socket = ffi::ap_get_conn_socket(self.c);
+            if !socket.is_null() {
+                ffi::apr_socket_shutdown(socket, ffi::apr_shutdown_how_e_APR_SHUTDOWN_READ);
+            }
+        }
+    }
+
     /// True while the core output filter holds bytes it could not write.
     pub fn output_pending(&self) -> bool {
         // SAFETY: a field read on the live connection.

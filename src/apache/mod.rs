@@ -12,6 +12,7 @@ pub mod conn;
 pub mod conn_io;
 pub mod directive;
 pub mod hooks;
+pub mod late_log;
 pub mod log;
 pub mod module;
 pub mod module_config;

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::WebSocket;
 
+mod driver;
+#[allow(unused_imports)] // each test file uses a different part of the harness
+pub use driver::{event_pass, skip_under_event};
+
 pub type Client = WebSocket<MaybeTlsStream<TcpStream>>;
 
 fn workspace() -> PathBuf {
@@ -58,6 +62,9 @@ pub struct Setup {
     /// Appended at server level.
     pub extra: String,
     pub log_level: &'static str,
+    /// Whether the pass's driver (RSWEBSOCKET_TEST_DRIVER) is configured;
+    /// false leaves the module's default.
+    pub pass_driver: bool,
 }
 
 impl Default for Setup {
@@ -67,6 +74,7 @@ impl Default for Setup {
             handler_config: None,
             extra: String::new(),
             log_level: "warn rswebsocket:debug",
+            pass_driver: true,
         }
     }
 }
@@ -90,6 +98,12 @@ impl Setup {
             "StartServers 1\nServerLimit 1\nThreadsPerChild 64\nMaxRequestWorkers 64\n\
              MinSpareThreads 1\nMaxSpareThreads 128",
         )
+    }
+
+    /// No `WebSocketDriver` line from the pass: the module's default.
+    pub fn module_default_driver(mut self) -> Self {
+        self.pass_driver = false;
+        self
     }
 
     pub fn handler_config(mut self, config: &str) -> Self {
@@ -120,6 +134,11 @@ pub fn test_root(name: &str) -> PathBuf {
 
 /// Renders the shared template (apache-conf/render-conf.sh) for `setup`.
 pub fn render_config(root: &Path, port: u16, tls_port: u16, setup: &Setup) -> std::process::Output {
+    let extra = if setup.pass_driver {
+        driver::with_test_driver(&setup.extra)
+    } else {
+        setup.extra.clone()
+    };
     let mut render = Command::new(workspace().join("apache-conf/render-conf.sh"));
     render
         .arg(root)
@@ -128,7 +147,7 @@ pub fn render_config(root: &Path, port: u16, tls_port: u16, setup: &Setup) -> st
         .env("MPM", setup.mpm)
         .env("MODULE", module_path())
         .env("LOG_LEVEL", setup.log_level)
-        .env("EXTRA", &setup.extra);
+        .env("EXTRA", extra);
     if let Some(handler_config) = &setup.handler_config {
         render.env("HANDLER_CONFIG", handler_config);
     }
