@@ -73,6 +73,10 @@ struct Inner {
     buf: Vec<u8>,
     /// The end has been logged.
     reported: bool,
+    /// The last dispatch left the Sender queue alone (output was waiting).
+    queue_held: bool,
+    /// This round left the client's input unread (output was waiting).
+    input_held: bool,
     /// The access-log line, written when the connection finishes.
     log_line: Option<LogLine>,
     /// Bytes read and written since the figures were last updated.
@@ -88,9 +92,13 @@ enum After {
 }
 
 impl Inner {
-    /// Reads until the filters have nothing more (EAGAIN): with mod_ssl
-    /// the only safe condition before parking.
-    fn read_all(&mut self) {
+    /// Reads and serves input a chunk at a time until the filters have
+    /// nothing more (EAGAIN: with mod_ssl the only safe condition before
+    /// parking for input), or until the client stops taking its output:
+    /// then the rest waits (`input_held`), as a blocked write holds a
+    /// threaded connection's reading.
+    fn read_input(&mut self, log: Target<'_>, name: &str) {
+        self.input_held = false;
         while !self.session.is_finished() {
             match self.io.read_now(&mut self.buf) {
                 Read::Data(n) => {
@@ -103,11 +111,20 @@ impl Inner {
                     return;
                 }
             }
+            self.dispatch(log, name);
+            if !self.write() {
+                self.input_held = true;
+                return;
+            }
         }
     }
 
     /// Runs what is due: callbacks, pushes, pings, limits.
     fn dispatch(&mut self, log: Target<'_>, name: &str) {
+        // While the client has not taken what is already written, pushes
+        // stay in the Sender queue, whose bound then reaches the handler.
+        self.queue_held = self.output_waiting();
+        self.dispatch.hold_queue(self.queue_held);
         if server_is_stopping() {
             self.session.stop();
         }
@@ -129,6 +146,11 @@ impl Inner {
             ),
             None => {}
         }
+    }
+
+    /// Output the client has not taken yet.
+    fn output_waiting(&mut self) -> bool {
+        !self.session.output().is_empty() || self.io.output_pending()
     }
 
     /// Writes without blocking; true when nothing is left to write (or
@@ -162,9 +184,15 @@ impl Inner {
 impl EventConn {
     /// One round on a worker: input, callbacks, output.
     fn round(&self, inner: &mut Inner, log: Target<'_>) -> After {
-        inner.read_all();
+        // A client that does not take its output gets no more read: its
+        // input waits in the socket (and the connection for writability).
+        if inner.output_waiting() {
+            inner.input_held = true;
+        } else {
+            inner.read_input(log, &self.name);
+        }
         inner.dispatch(log, &self.name);
-        let after = self.after_output(inner);
+        let after = self.after_output(inner, log);
         self.report(inner, log);
         after
     }
@@ -196,14 +224,25 @@ impl EventConn {
         }
     }
 
-    fn after_output(&self, inner: &mut Inner) -> After {
-        let written = inner.write();
+    fn after_output(&self, inner: &mut Inner, log: Target<'_>) -> After {
+        let mut written = inner.write();
+        if written && (inner.queue_held || inner.input_held) {
+            // The client took everything: now what was held back (input is
+            // read until EAGAIN before the connection parks for reading).
+            if inner.input_held {
+                inner.read_input(log, &self.name);
+            }
+            inner.dispatch(log, &self.name);
+            written = inner.write();
+        }
         self.retry_write.store(!written, Ordering::Release);
         *lock(&self.next_wake) = inner.dispatch.next_wake(&inner.session, Instant::now());
         match (inner.session.is_finished(), written) {
             (true, true) => After::Finish,
+            // Unread input must not wait for readability (mod_ssl may hold
+            // it where a poll cannot see it): a writable socket resumes it.
             (_, written) => After::Park {
-                want_write: !written,
+                want_write: !written || inner.input_held,
             },
         }
     }
@@ -231,10 +270,14 @@ impl TimedCallback for EventConn {
             return;
         };
         inner.dispatch(Target::Process, &self.name);
+        // Held input stays for a worker: the connection waits for
+        // writability then, and the MPM resumes it once the client reads.
+        let input_held = std::mem::take(&mut inner.input_held);
         // A callback cannot close the connection: once the session has
         // ended and its output is out, ending the socket's input has the
         // MPM resume it, and that worker closes it.
-        let after = self.after_output(inner);
+        let after = self.after_output(inner, Target::Process);
+        inner.input_held = input_held;
         self.report(inner, Target::Process);
         if matches!(after, After::Finish) {
             inner.io.end_input();
@@ -287,6 +330,8 @@ pub fn start(
             dispatch,
             buf: vec![0; READ_CHUNK],
             reported: false,
+            queue_held: false,
+            input_held: false,
             log_line,
             read: 0,
             written: 0,

@@ -206,12 +206,6 @@ fn ten_thousand_connections_dropped_without_a_close() {
 
 #[test]
 fn a_thousand_slow_readers_do_not_stop_others_being_served() {
-    if common::skip_under_event(
-        "no back-pressure yet: input from a client that reads nothing is still \
-         echoed into memory (docs/design-event-mode.md)",
-    ) {
-        return;
-    }
     let apache = Apache::start("hostile-slow", one_child(1100));
     // Each client sends up to 1 MiB to echo and reads nothing back: the
     // server's writes to it fill the socket buffers and block its thread.

@@ -28,6 +28,8 @@ pub struct Dispatch {
     /// When `on_timer` is due.
     timer: Option<Instant>,
     failure: Option<Failure>,
+    /// Leave the Sender queue alone (see [`Dispatch::hold_queue`]).
+    queue_held: bool,
 }
 
 impl Dispatch {
@@ -37,6 +39,7 @@ impl Dispatch {
             connection: None,
             timer: None,
             failure: None,
+            queue_held: false,
         };
         let mut conn = Conn::new(session, &mut dispatch.timer, now);
         match catch_unwind(AssertUnwindSafe(|| handler.open(&mut conn))) {
@@ -127,7 +130,18 @@ impl Dispatch {
 
     /// Pushes a send the session refuses (binary on an old draft) fails
     /// the connection as the same send from a callback would.
+    /// While `hold` is set, [`Dispatch::run`] leaves what `Sender`s queued
+    /// in the queue: a driver whose output the peer has not taken yet sets
+    /// it, so the queue's bound reaches a slow reader (as a blocked write
+    /// does on the threaded driver) instead of its output growing.
+    pub fn hold_queue(&mut self, hold: bool) {
+        self.queue_held = hold;
+    }
+
     fn drain_queue(&mut self, session: &mut Session) {
+        if self.queue_held {
+            return;
+        }
         if let Err(error) = session.drain_queue() {
             self.fail(session, Failure::Error(error.into()));
         }

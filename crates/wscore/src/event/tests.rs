@@ -198,6 +198,28 @@ fn take_output(session: &mut Session) -> Vec<u8> {
 }
 
 #[test]
+fn a_held_queue_stays_queued_until_released() {
+    let t0 = Instant::now();
+    let mut session = Session::new(request("/"), ProtocolConfig::default(), t0).unwrap();
+    let mut dispatch = Dispatch::open(&Echo, &mut session, t0);
+    session.sender().send_text("pushed").unwrap();
+    dispatch.hold_queue(true);
+    session.feed(&client_frame(true, 0x1, b"echo"), t0);
+    dispatch.run(&mut session, t0);
+    // Input is still served; the push waits.
+    assert_eq!(
+        take_output(&mut session),
+        [&[0x81, 4][..], b"echo"].concat()
+    );
+    dispatch.hold_queue(false);
+    dispatch.run(&mut session, t0);
+    assert_eq!(
+        take_output(&mut session),
+        [&[0x81, 6][..], b"pushed"].concat()
+    );
+}
+
+#[test]
 fn timers_fire_by_the_injected_clock() {
     let t0 = Instant::now();
     let mut session = Session::new(request("/"), ProtocolConfig::default(), t0).unwrap();
