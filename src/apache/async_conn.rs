@@ -6,7 +6,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use super::conn::Conn;
-use super::conn_io::Read;
+use super::conn_io::{read_nonblocking, Read};
 use super::ffi;
 use super::log::Target;
 use super::module_config::module_slot;
@@ -14,8 +14,6 @@ use super::panic::guard;
 use super::this_module::this_module;
 
 const APR_SUCCESS: ffi::apr_status_t = 0;
-const APR_EOF: ffi::apr_status_t = 70014;
-const EAGAIN: ffi::apr_status_t = libc::EAGAIN;
 
 /// The most handed to the core output filter at a time, and only when it
 /// holds nothing else: above 64 KiB it would block (EVENT-MPM-NOTES).
@@ -204,35 +202,9 @@ impl AsyncIo {
 
     /// One non-blocking read through the input filters.
     pub fn read_now(&mut self, buf: &mut [u8]) -> Read {
-        // SAFETY: as ConnIo::read_now; the brigade is emptied before return.
-        unsafe {
-            let status = ffi::ap_get_brigade(
-                (*self.c).input_filters,
-                self.input,
-                ffi::ap_input_mode_t_AP_MODE_READBYTES,
-                ffi::apr_read_type_e_APR_NONBLOCK_READ,
-                buf.len() as ffi::apr_off_t,
-            );
-            let result = match status {
-                APR_SUCCESS => {
-                    let mut len: ffi::apr_size_t = buf.len();
-                    if ffi::apr_brigade_flatten(self.input, buf.as_mut_ptr().cast(), &mut len)
-                        != APR_SUCCESS
-                    {
-                        Read::Eof
-                    } else if len == 0 {
-                        Read::Nothing
-                    } else {
-                        Read::Data(len)
-                    }
-                }
-                EAGAIN => Read::Nothing,
-                APR_EOF => Read::Eof,
-                _ => Read::Eof,
-            };
-            ffi::apr_brigade_cleanup(self.input.cast());
-            result
-        }
+        // SAFETY: c is live and its brigades used by one thread at a time
+        // (see the type's doc).
+        unsafe { read_nonblocking(self.c, self.input, buf) }
     }
 
     /// Shuts the socket's read side: the MPM's poll then sees the parked

@@ -21,6 +21,52 @@ pub enum Read {
     Eof,
 }
 
+/// One non-blocking read of at most `buf.len()` bytes through `c`'s input
+/// filters, via `input`, which is left empty.
+///
+/// # Safety
+/// `c` is a live connection and `input` a brigade of its bucket allocator,
+/// used by no other thread meanwhile.
+pub(super) unsafe fn read_nonblocking(
+    c: *mut ffi::conn_rec,
+    input: *mut ffi::apr_bucket_brigade,
+    buf: &mut [u8],
+) -> Read {
+    // SAFETY: per the contract above; the brigade is flattened into `buf`
+    // and emptied before returning, so no bucket outlives the call. The
+    // head of c->input_filters is read anew: removing a filter changes it.
+    unsafe {
+        let status = ffi::ap_get_brigade(
+            (*c).input_filters,
+            input,
+            ffi::ap_input_mode_t_AP_MODE_READBYTES,
+            ffi::apr_read_type_e_APR_NONBLOCK_READ,
+            buf.len() as ffi::apr_off_t,
+        );
+        let result = match status {
+            APR_SUCCESS => {
+                let mut len: ffi::apr_size_t = buf.len();
+                if ffi::apr_brigade_flatten(input, buf.as_mut_ptr().cast(), &mut len) != APR_SUCCESS
+                {
+                    Read::Eof
+                } else if len == 0 {
+                    // Plain sockets say "no data" this way; a closed one
+                    // answers APR_EOF on the next read.
+                    Read::Nothing
+                } else {
+                    Read::Data(len)
+                }
+            }
+            // mod_ssl says "no data" with EAGAIN.
+            EAGAIN => Read::Nothing,
+            APR_EOF => Read::Eof,
+            _ => Read::Eof, // reset, TLS alert...: the connection is gone
+        };
+        ffi::apr_brigade_cleanup(input.cast());
+        result
+    }
+}
+
 /// The connection of a request this module has taken over; `'r`: it lives
 /// no longer than the request whose pool holds its brigades.
 pub struct ConnIo<'r> {
@@ -66,41 +112,8 @@ impl<'r> ConnIo<'r> {
 
     /// One non-blocking read through the input filters.
     pub fn read_now(&mut self, buf: &mut [u8]) -> Read {
-        // SAFETY: the connection and brigades are live (see `new`); the
-        // brigade is flattened into `buf` (at most buf.len() bytes) and
-        // emptied before returning, so no bucket outlives the call. The
-        // head of c->input_filters is read anew: removing a filter changes it.
-        unsafe {
-            let status = ffi::ap_get_brigade(
-                (*self.c).input_filters,
-                self.input,
-                ffi::ap_input_mode_t_AP_MODE_READBYTES,
-                ffi::apr_read_type_e_APR_NONBLOCK_READ,
-                buf.len() as ffi::apr_off_t,
-            );
-            let result = match status {
-                APR_SUCCESS => {
-                    let mut len: ffi::apr_size_t = buf.len();
-                    if ffi::apr_brigade_flatten(self.input, buf.as_mut_ptr().cast(), &mut len)
-                        != APR_SUCCESS
-                    {
-                        Read::Eof
-                    } else if len == 0 {
-                        // Plain sockets say "no data" this way; a closed one
-                        // answers APR_EOF on the next read.
-                        Read::Nothing
-                    } else {
-                        Read::Data(len)
-                    }
-                }
-                // mod_ssl says "no data" with EAGAIN.
-                EAGAIN => Read::Nothing,
-                APR_EOF => Read::Eof,
-                _ => Read::Eof, // reset, TLS alert...: the connection is gone
-            };
-            ffi::apr_brigade_cleanup(self.input.cast());
-            result
-        }
+        // SAFETY: the connection and brigades are live (see `new`).
+        unsafe { read_nonblocking(self.c, self.input, buf) }
     }
 
     /// Polls the socket and the wake-up; returns (socket ready, woken).
