@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{config_test, raw_exchange, upgrade_request, Apache, Setup};
+use common::{config_test, frame, raw_exchange, upgrade_request, Apache, Setup};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 
 const TAIL: [u8; 4] = [0, 0, 0xff, 0xff];
@@ -65,21 +65,8 @@ impl RawClient {
     }
 
     fn send_frame(&mut self, first: u8, payload: &[u8]) {
-        let key = [0x11, 0x22, 0x33, 0x44];
-        let mut frame = vec![first];
-        match payload.len() {
-            n if n < 126 => frame.push(0x80 | n as u8),
-            n if n <= 0xffff => {
-                frame.push(0x80 | 126);
-                frame.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                frame.push(0x80 | 127);
-                frame.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        frame.extend_from_slice(&key);
-        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        // `first` as on the wire: FIN, RSV bits, opcode.
+        let mut frame = frame(first & 0x80 != 0, first >> 4 & 7, first & 0xf, payload);
         if let Some((compress, _)) = &mut self.stream_deflate {
             frame = deflate(compress, &frame, false);
         }

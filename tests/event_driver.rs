@@ -200,21 +200,8 @@ fn open_deflate(apache: &Apache, tls: bool) -> Box<dyn Stream> {
 }
 
 fn send_frame(stream: &mut dyn Stream, first: u8, payload: &[u8]) {
-    let key = [0x11, 0x22, 0x33, 0x44];
-    let mut frame = vec![first];
-    match payload.len() {
-        n if n < 126 => frame.push(0x80 | n as u8),
-        n if n <= 0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&key);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    // `first` as on the wire: FIN, RSV bits, opcode.
+    let frame = common::frame(first & 0x80 != 0, first >> 4 & 7, first & 0xf, payload);
     stream.write_all(&frame).unwrap();
 }
 
