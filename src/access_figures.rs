@@ -1,6 +1,7 @@
-//! What the access log says of an event-driven WebSocket (`%{rswebsocket-...}n`
-//! and `%b`), kept up to date by the event driver and written into the
-//! request's notes when its connection ends (see apache::late_log).
+//! What the logs say of a WebSocket when it ends, under either driver: the
+//! access log's `%{rswebsocket-...}n` notes and `%b`, and the debug line.
+//! The event driver keeps its figures up to date in [`SharedFigures`] and
+//! writes them when the connection ends (see apache::late_log).
 use std::sync::{Arc, Mutex};
 
 use wscore::session::Session;
@@ -18,6 +19,54 @@ pub struct Figures {
     pub bytes_in: u64,
     /// Everything sent after the request head: the 101 response and frames.
     pub bytes_out: u64,
+}
+
+impl Figures {
+    /// A session's counts, with the bytes moved so far.
+    pub fn of(session: &Session, bytes_in: u64, bytes_out: u64) -> Figures {
+        let stats = session.stats();
+        Figures {
+            messages_in: stats.messages_in,
+            messages_out: stats.messages_out,
+            close_code: session
+                .peer_close()
+                .map(|c| c.code)
+                .or(session.close_sent()),
+            bytes_in,
+            bytes_out,
+        }
+    }
+
+    /// The request's notes (`%{rswebsocket-...}n`) and `%b`.
+    pub fn fill(&self, r: Request<'_>) {
+        let notes = r.notes();
+        for (name, value) in [
+            ("rswebsocket-messages-in", self.messages_in.to_string()),
+            ("rswebsocket-messages-out", self.messages_out.to_string()),
+            (
+                "rswebsocket-close-code",
+                self.close_code.map_or("1006".into(), |c| c.to_string()),
+            ),
+            ("rswebsocket-bytes-in", self.bytes_in.to_string()),
+            ("rswebsocket-bytes-out", self.bytes_out.to_string()),
+        ] {
+            notes.set(name, &value);
+        }
+        // %b: what went to the client after the request head.
+        r.set_body_bytes_sent(self.bytes_out);
+    }
+}
+
+/// The debug line of a WebSocket's end; `name` is "resource (handler 'x')".
+pub fn closing_summary(name: &str, session: &Session) -> String {
+    let stats = session.stats();
+    format!(
+        "WebSocket {name} closed: sent close {:?}, peer close {:?}, {} message(s) in, {} out",
+        session.close_sent(),
+        session.peer_close().map(|c| c.code),
+        stats.messages_in,
+        stats.messages_out
+    )
 }
 
 /// Shared between the connection's state and the request's log line.
@@ -39,16 +88,8 @@ impl SharedFigures {
 
     /// After a round: the session's counts and the bytes moved since the last one.
     pub fn update(&self, session: &Session, read: u64, written: u64) {
-        let stats = session.stats();
         let mut f = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        f.messages_in = stats.messages_in;
-        f.messages_out = stats.messages_out;
-        f.close_code = session
-            .peer_close()
-            .map(|c| c.code)
-            .or(session.close_sent());
-        f.bytes_in += read;
-        f.bytes_out += written;
+        *f = Figures::of(session, f.bytes_in + read, f.bytes_out + written);
     }
 
     /// Has the request's access-log line wait for the connection's end
@@ -63,22 +104,7 @@ impl SharedFigures {
         line.write_now(|r| self.fill(r));
     }
 
-    /// The request's notes (`%{rswebsocket-...}n`) and `%b`.
     fn fill(&self, r: Request<'_>) {
-        let f = self.get();
-        let notes = r.notes();
-        for (name, value) in [
-            ("rswebsocket-messages-in", f.messages_in.to_string()),
-            ("rswebsocket-messages-out", f.messages_out.to_string()),
-            (
-                "rswebsocket-close-code",
-                f.close_code.map_or("1006".into(), |c| c.to_string()),
-            ),
-            ("rswebsocket-bytes-in", f.bytes_in.to_string()),
-            ("rswebsocket-bytes-out", f.bytes_out.to_string()),
-        ] {
-            notes.set(name, &value);
-        }
-        r.set_body_bytes_sent(f.bytes_out);
+        self.get().fill(r);
     }
 }

@@ -18,7 +18,7 @@ use wscore::close::codes;
 use wscore::event::{Dispatch, EventHandler, Failure};
 use wscore::session::Session;
 
-use crate::access_figures::SharedFigures;
+use crate::access_figures::{closing_summary, SharedFigures};
 use crate::apache::async_conn::{call_soon, AsyncIo, ConnStateType, TimedCallback};
 use crate::apache::conn::Conn;
 use crate::apache::conn_io::Read;
@@ -210,17 +210,8 @@ impl EventConn {
         }
         if inner.session.is_finished() && !inner.reported {
             inner.reported = true;
-            let stats = inner.session.stats();
-            ws_log!(
-                log,
-                Level::Debug,
-                "WebSocket {} closed: sent close {:?}, peer close {:?}, {} message(s) in, {} out",
-                self.name,
-                inner.session.close_sent(),
-                inner.session.peer_close().map(|c| c.code),
-                stats.messages_in,
-                stats.messages_out
-            );
+            let summary = closing_summary(&self.name, &inner.session);
+            ws_log!(log, Level::Debug, "{summary}");
         }
     }
 

@@ -18,7 +18,7 @@ use wscore::run::{run_handler, Ending};
 use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
-use crate::access_figures::SharedFigures;
+use crate::access_figures::{closing_summary, Figures, SharedFigures};
 use crate::apache::log::{Level, Target};
 use crate::apache::module_config::RequestConfigType;
 use crate::apache::mpm;
@@ -54,6 +54,13 @@ pub struct Route {
 
 /// header_parser keeps the Route in the request config for the handler hook.
 impl RequestConfigType for Route {}
+
+impl Route {
+    /// How the logs name a connection: "resource (handler 'name')".
+    fn log_name(&self) -> String {
+        format!("{} (handler '{}')", self.resource, self.handler_name)
+    }
+}
 
 pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     let log = Target::Request(r);
@@ -168,15 +175,15 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
             "threaded"
         }
     );
+    set_all(
+        r.notes(),
+        &[
+            ("rswebsocket-resource", route.resource.clone()),
+            ("rswebsocket-version", request.version.to_string()),
+            ("rswebsocket-extensions", extensions.unwrap_or_default()),
+        ],
+    );
     if let Some(handler) = event_handler {
-        set_all(
-            r.notes(),
-            &[
-                ("rswebsocket-resource", route.resource.clone()),
-                ("rswebsocket-version", request.version.to_string()),
-                ("rswebsocket-extensions", extensions.unwrap_or_default()),
-            ],
-        );
         r.set_body_bytes_sent(transport.bytes_out());
         let mut session = match opening.bare_session(request, config, Instant::now()) {
             Ok(session) => session,
@@ -192,7 +199,7 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
             registration,
             stop_fd: stop_socket(&transport, head.secure),
             resource: route.resource.clone(),
-            name: format!("{} (handler '{}')", route.resource, route.handler_name),
+            name: route.log_name(),
             log_line: figures.log_at_end(r),
             figures,
         };
@@ -213,28 +220,15 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     registration.attach(ws.sender(), stop_fd);
     let ending = run_handler(route.handler, &mut ws);
     report_ending(r, route, &ws, ending);
-    let (messages_in, messages_out) = (ws.stats().messages_in, ws.stats().messages_out);
-    let close_code = ws.close_code().or(ws.close_sent());
-    let version = ws.request().version.to_string();
+    // The counts now; the bytes once the session lets go of the transport.
+    let counts = Figures::of(ws.session(), 0, 0);
     drop(ws);
-    set_all(
-        r.notes(),
-        &[
-            ("rswebsocket-resource", route.resource.clone()),
-            ("rswebsocket-version", version),
-            ("rswebsocket-extensions", extensions.unwrap_or_default()),
-            ("rswebsocket-messages-in", messages_in.to_string()),
-            ("rswebsocket-messages-out", messages_out.to_string()),
-            (
-                "rswebsocket-close-code",
-                close_code.map_or("1006".into(), |c| c.to_string()),
-            ),
-            ("rswebsocket-bytes-in", transport.bytes_in().to_string()),
-            ("rswebsocket-bytes-out", transport.bytes_out().to_string()),
-        ],
-    );
-    // %b in the access log: what went to the client after the headers.
-    r.set_body_bytes_sent(transport.bytes_out());
+    Figures {
+        bytes_in: transport.bytes_in(),
+        bytes_out: transport.bytes_out(),
+        ..counts
+    }
+    .fill(r);
     DONE
 }
 
@@ -328,16 +322,7 @@ fn refuse(r: Request<'_>, route: &Route, error: HandshakeError) -> c_int {
 
 fn report_ending(r: Request<'_>, route: &Route, ws: &WebSocket<'_>, ending: Ending) {
     let log = Target::Request(r);
-    let stats = ws.stats();
-    let summary = format!(
-        "WebSocket {} (handler '{}') closed: sent close {:?}, peer close {:?}, {} message(s) in, {} out",
-        route.resource,
-        route.handler_name,
-        ws.close_sent(),
-        ws.close_code(),
-        stats.messages_in,
-        stats.messages_out
-    );
+    let summary = closing_summary(&route.log_name(), ws.session());
     match ending {
         Ending::Completed => ws_log!(log, Level::Debug, "{summary}"),
         Ending::Failed(error) => ws_log!(log, Level::Debug, "{summary}: {error}"),

@@ -157,6 +157,11 @@ impl<'t> WebSocket<'t> {
         Ok(())
     }
 
+    /// The protocol state underneath (counts, closes), read-only.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The client's close code, once it has closed (`None` if its close
     /// frame carried no code).
     pub fn close_code(&self) -> Option<u16> {
