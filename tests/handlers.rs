@@ -165,6 +165,43 @@ fn chat_relays_between_connections_over_ws_and_wss_while_readers_block() {
 }
 
 #[test]
+fn chat_never_announces_a_quiet_member_which_still_gets_every_message() {
+    let setup = Setup::default()
+        .one_child()
+        .extra("<Location /lobby>\n  WebSocketHandler chat\n</Location>");
+    let apache = Apache::start("chat-quiet", setup);
+    // A room per pass, so the first pass's leaves cannot reach the second.
+    for (room, quiet_tls) in [("/chat", false), ("/lobby", true)] {
+        let mut loud = apache.connect(room);
+        let loud_id = joined_id(&mut loud);
+        let mut quiet = apache.connect_over(quiet_tls, &format!("{room}?nick=q&quiet"));
+        // The quiet member's own message, relayed, is the first thing both
+        // read: no join came before it.
+        quiet.send(Message::text("here")).unwrap();
+        let relayed = text(&mut quiet);
+        let quiet_id = relayed.strip_suffix(": here").expect("a relay").to_string();
+        assert_eq!(text(&mut loud), format!("{quiet_id}: here"));
+        // It hears the others' joins and messages.
+        let mut other = apache.connect(room);
+        let other_id = joined_id(&mut other);
+        assert_eq!(text(&mut quiet), format!("{other_id} joined"));
+        assert_eq!(text(&mut loud), format!("{other_id} joined"));
+        loud.send(Message::text("to all")).unwrap();
+        for ws in [&mut loud, &mut quiet, &mut other] {
+            assert_eq!(text(ws), format!("{loud_id}: to all"));
+        }
+        // Its leave is not announced; the other's is.
+        close_with(&mut quiet, 1000, "");
+        server_close(&mut quiet);
+        close_with(&mut other, 1000, "");
+        server_close(&mut other);
+        assert_eq!(text(&mut loud), format!("{other_id} left"));
+        loud.send(Message::text("alone")).unwrap();
+        assert_eq!(text(&mut loud), format!("{loud_id}: alone"));
+    }
+}
+
+#[test]
 fn chat_cuts_off_a_reader_that_falls_behind_and_the_others_carry_on() {
     let apache = Apache::start("chat-slow", Setup::default().one_child());
     let mut fast = apache.connect("/chat");
