@@ -1,14 +1,19 @@
 //! wsecho: the plain tokio-tungstenite WebSocket echo server the benchmark
 //! compares the module with (alone, and behind mod_proxy_wstunnel). Listens
 //! on 127.0.0.1 only; one thread (the benchmark pins it to one core).
+//! `--broadcast` sends every message to every connection instead of back
+//! to its sender (the fan-out benchmark's peer of the `chat` handler).
 //!
-//!   wsecho --port 9100 [--tls-cert cert.pem --tls-key key.pem]
+//!   wsecho --port 9100 [--broadcast] [--tls-cert cert.pem --tls-key key.pem]
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use futures_util::{SinkExt, StreamExt};
 use loadgen::args::Args;
+use loadgen::fanout_peer::Room;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_tungstenite::WebSocketStream;
 
 fn main() -> ExitCode {
     match serve() {
@@ -21,7 +26,7 @@ fn main() -> ExitCode {
 }
 
 fn serve() -> Result<(), String> {
-    let args = Args::parse(std::env::args().skip(1), &[])?;
+    let args = Args::parse(std::env::args().skip(1), &["broadcast"])?;
     args.reject_unknown(&["port", "tls-cert", "tls-key"])?;
     let port = args.bounded("port", 9100, 65535)? as u16;
     let tls = match (args.text("tls-cert"), args.text("tls-key")) {
@@ -39,20 +44,23 @@ fn serve() -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
+    // Broadcast shares the room between connections: one thread, local tasks.
+    let room = args.switch("broadcast").then(|| Rc::new(Room::default()));
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| format!("listening on 127.0.0.1:{port}: {e}"))?;
         loop {
             let (tcp, _) = listener.accept().await.map_err(|e| e.to_string())?;
             let _ = tcp.set_nodelay(true);
-            let tls = tls.clone();
-            tokio::spawn(async move {
+            let (tls, room) = (tls.clone(), room.clone());
+            tokio::task::spawn_local(async move {
                 match tls {
-                    None => echo(tcp).await,
+                    None => serve_one(tcp, room).await,
                     Some(tls) => {
                         if let Ok(stream) = tls.accept(tcp).await {
-                            echo(stream).await
+                            serve_one(stream, room).await
                         }
                     }
                 }
@@ -61,10 +69,17 @@ fn serve() -> Result<(), String> {
     })
 }
 
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
-    let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+async fn serve_one<S: AsyncRead + AsyncWrite + Unpin>(stream: S, room: Option<Rc<Room>>) {
+    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
         return;
     };
+    match room {
+        Some(room) => room.serve(ws).await,
+        None => echo(ws).await,
+    }
+}
+
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut ws: WebSocketStream<S>) {
     while let Some(Ok(message)) = ws.next().await {
         if (message.is_text() || message.is_binary()) && ws.send(message).await.is_err() {
             return;
