@@ -13,7 +13,7 @@ use crate::codec::Codec;
 use crate::error::WsError;
 use crate::extensions::Compression;
 use crate::handler::HandshakeRequest;
-use crate::keepalive::{Clock, Due, Timeouts};
+use crate::keepalive::{Clock, Due, Timeouts, TRANSPORT_PING};
 use crate::protocol::{DataKind, Event, Message, Protocol, ProtocolConfig, SendError};
 use crate::sender::{Inbox, Outgoing, Sender, Wakeup};
 
@@ -209,11 +209,15 @@ impl Session {
                 .clock
                 .due(&self.timeouts, now, self.codec.is_mid_frame())
             {
-                Due::Ping => {
+                due @ (Due::Ping | Due::TransportPing) => {
                     self.clock.pinged(now);
+                    let payload = match due {
+                        Due::TransportPing => TRANSPORT_PING,
+                        _ => b"",
+                    };
                     // The old drafts have no ping (their idle limit alone
                     // applies), and none goes out after a close.
-                    let _ = self.codec.send_ping(b"");
+                    let _ = self.codec.send_ping(payload);
                 }
                 Due::Expired(reason) => return self.expire(reason),
                 Due::Wait(_) => return,
@@ -232,7 +236,7 @@ impl Session {
             .due(&self.timeouts, now, self.codec.is_mid_frame())
         {
             Due::Wait(after) => after.map(|after| now + after),
-            Due::Ping | Due::Expired(_) => Some(now),
+            Due::Ping | Due::TransportPing | Due::Expired(_) => Some(now),
         };
         let close = self
             .awaits_close_answer()
@@ -250,6 +254,9 @@ impl Session {
             }
             match self.codec.poll_event() {
                 Ok(Some(event)) => {
+                    if !matches!(&event, Event::Pong(p) if p == TRANSPORT_PING) {
+                        self.clock.activity();
+                    }
                     self.trace(|| format!("in: {}", describe(&event)));
                     match &event {
                         Event::Message(_) => self.stats.messages_in += 1,
@@ -262,7 +269,16 @@ impl Session {
                     return Some(event);
                 }
                 Ok(None) if self.inflate_some() => {}
-                Ok(None) => return None,
+                Ok(None) => {
+                    // Part of a frame is activity too (a long message
+                    // arriving slowly is not idle).
+                    if self.codec.is_mid_frame() {
+                        self.clock.activity();
+                    } else {
+                        self.clock.settled();
+                    }
+                    return None;
+                }
                 Err(error) => {
                     self.trace(|| {
                         format!(

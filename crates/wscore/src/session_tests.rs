@@ -138,6 +138,62 @@ fn keepalive_pings_then_the_idle_limit_closes_with_1001() {
 }
 
 #[test]
+fn transport_pings_keep_a_parked_connection_but_not_an_idle_one() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    s.set_timeouts(Timeouts {
+        idle: Some(100 * S),
+        transport_silence: Some(60 * S),
+        ..Default::default()
+    });
+    assert_eq!(s.next_wake(t0), Some(t0 + 30 * S));
+    s.tick(t0 + 30 * S);
+    let payload = crate::keepalive::TRANSPORT_PING;
+    let ping = [&[0x89, payload.len() as u8][..], payload].concat();
+    assert_eq!(take_output(&mut s), ping);
+    // The pong re-arms the transport's limit, not the idle one.
+    s.feed(&client_frame(true, 0xA, payload), t0 + 31 * S);
+    assert_eq!(s.poll_event(), Some(Event::Pong(payload.to_vec())));
+    assert_eq!(s.poll_event(), None);
+    assert_eq!(s.next_wake(t0 + 31 * S), Some(t0 + 61 * S));
+    s.tick(t0 + 61 * S);
+    assert_eq!(take_output(&mut s), ping);
+    s.feed(&client_frame(true, 0xA, payload), t0 + 62 * S);
+    assert_eq!(s.poll_event(), Some(Event::Pong(payload.to_vec())));
+    assert_eq!(s.poll_event(), None);
+    s.tick(t0 + 100 * S);
+    assert_eq!(s.end(), Some(End::Expired("idle timeout")));
+}
+
+#[test]
+fn a_message_after_a_transport_pong_is_activity() {
+    let t0 = Instant::now();
+    let mut s = session(t0);
+    s.set_timeouts(Timeouts {
+        idle: Some(100 * S),
+        transport_silence: Some(60 * S),
+        ..Default::default()
+    });
+    let payload = crate::keepalive::TRANSPORT_PING;
+    let input = [
+        client_frame(true, 0xA, payload),
+        client_frame(true, 0x1, b"hi"),
+    ]
+    .concat();
+    s.feed(&input, t0 + 50 * S);
+    // Before decoding, the input counts as activity already.
+    s.tick(t0 + 120 * S);
+    assert_eq!(s.end(), None);
+    assert_eq!(s.poll_event(), Some(Event::Pong(payload.to_vec())));
+    assert!(matches!(s.poll_event(), Some(Event::Message(_))));
+    assert_eq!(s.poll_event(), None);
+    s.tick(t0 + 149 * S);
+    assert_eq!(s.end(), None);
+    s.tick(t0 + 150 * S);
+    assert_eq!(s.end(), Some(End::Expired("idle timeout")));
+}
+
+#[test]
 fn a_stalled_frame_meets_its_shorter_limit() {
     let t0 = Instant::now();
     let mut s = session(t0);
