@@ -7,14 +7,16 @@
 //!
 //! Every other message is echoed as it came, and counted.
 use wscore::error::WsError;
-use wscore::handler::Handler;
+use wscore::event::{Conn, Connection, EventHandler};
 use wscore::protocol::Message;
-use wscore::websocket::WebSocket;
 
 /// Largest SIZE `send` accepts.
 pub const MAX_SIZE: usize = 16 * 1024 * 1024;
 /// Largest COUNT `send` accepts.
 pub const MAX_COUNT: u64 = 10_000_000;
+/// A burst goes out in parts of about this many bytes: each waits until the
+/// previous one is written, so memory stays bounded whatever COUNT × SIZE.
+const BURST_PART_BYTES: usize = 256 * 1024;
 
 pub struct Bench;
 
@@ -25,37 +27,83 @@ enum Command {
     Count,
 }
 
-impl Handler for Bench {
-    fn transfer_data(&self, ws: &mut WebSocket<'_>) -> Result<(), WsError> {
-        let (mut messages, mut bytes) = (0u64, 0u64);
-        while let Some(message) = ws.receive_message()? {
-            let command = match &message {
-                Message::Text(text) => parse_command(text),
-                Message::Binary(_) => None,
-            };
-            match command {
-                None => {
-                    ws.send_message(&message)?;
-                    messages += 1;
-                    bytes += payload_len(&message) as u64;
-                }
-                Some(Err(usage)) => ws.send_text(&format!("error: {usage}"))?,
-                Some(Ok(Command::Count)) => ws.send_text(&format!("count {messages} {bytes}"))?,
-                Some(Ok(Command::Send { count, size, text })) => {
-                    if text {
-                        let payload = "x".repeat(size);
-                        for _ in 0..count {
-                            ws.send_text(&payload)?;
-                        }
-                    } else {
-                        let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
-                        for _ in 0..count {
-                            ws.send_binary(&payload)?;
-                        }
-                    }
-                    ws.send_text(&format!("sent {count}"))?;
-                }
+impl EventHandler for Bench {
+    fn open(&self, _ws: &mut Conn<'_>) -> Box<dyn Connection> {
+        Box::new(BenchConnection::default())
+    }
+}
+
+/// One connection's counts, and the burst it is sending, if any.
+#[derive(Default)]
+struct BenchConnection {
+    messages: u64,
+    bytes: u64,
+    burst: Option<Burst>,
+}
+
+struct Burst {
+    message: Message,
+    left: u64,
+    count: u64,
+}
+
+impl Connection for BenchConnection {
+    fn on_message(&mut self, ws: &mut Conn<'_>, message: Message) -> Result<(), WsError> {
+        let command = match &message {
+            Message::Text(text) => parse_command(text),
+            Message::Binary(_) => None,
+        };
+        match command {
+            None => {
+                ws.send(&message)?;
+                self.messages += 1;
+                self.bytes += payload_len(&message) as u64;
             }
+            Some(Err(usage)) => ws.send_text(&format!("error: {usage}"))?,
+            Some(Ok(Command::Count)) => {
+                ws.send_text(&format!("count {} {}", self.messages, self.bytes))?
+            }
+            Some(Ok(Command::Send { count, size, text })) => {
+                let message = if text {
+                    Message::Text("x".repeat(size))
+                } else {
+                    Message::Binary((0..size).map(|i| i as u8).collect())
+                };
+                self.burst = Some(Burst {
+                    message,
+                    left: count,
+                    count,
+                });
+                self.send_part(ws)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn on_written(&mut self, ws: &mut Conn<'_>) -> Result<(), WsError> {
+        self.send_part(ws)
+    }
+}
+
+impl BenchConnection {
+    /// The next part of the burst; `sent COUNT` after its last message.
+    fn send_part(&mut self, ws: &mut Conn<'_>) -> Result<(), WsError> {
+        let Some(burst) = self.burst.as_mut() else {
+            return Ok(());
+        };
+        let size = payload_len(&burst.message).max(1);
+        let mut part = (BURST_PART_BYTES / size).max(1) as u64;
+        while burst.left > 0 && part > 0 {
+            ws.send(&burst.message)?;
+            burst.left -= 1;
+            part -= 1;
+        }
+        if burst.left > 0 {
+            ws.when_written();
+        } else {
+            let count = burst.count;
+            self.burst = None;
+            ws.send_text(&format!("sent {count}"))?;
         }
         Ok(())
     }

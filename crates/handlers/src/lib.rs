@@ -1,7 +1,9 @@
 //! The compiled-in handlers. Adding one is one file and one line in
 //! [`REGISTRY`]. Event-style handlers (`wscore::event`) are registered
-//! through `Threaded`, which serves them on the connection's thread until
-//! the event driver lands; the others own a thread in `transfer_data`.
+//! through `Threaded`: the event driver parks their connections, and the
+//! threaded driver (where the MPM cannot park) serves them on a thread;
+//! the others (`abort_handshake`, `internal_error`) own a thread in
+//! `transfer_data`.
 use wscore::event::Threaded;
 use wscore::handler::Handler;
 
@@ -23,7 +25,7 @@ static REGISTRY: &[(&str, &dyn Handler)] = &[
     ("origin_check", &Threaded(origin_check::OriginCheck)),
     ("abort_handshake", &abort_handshake::AbortHandshake),
     ("chat", &Threaded(chat::Chat)),
-    ("bench", &bench::Bench),
+    ("bench", &Threaded(bench::Bench)),
     ("internal_error", &internal_error::InternalError),
 ];
 

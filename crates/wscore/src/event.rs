@@ -52,6 +52,12 @@ pub trait Connection: Send {
         Ok(())
     }
 
+    /// Everything sent before [`Conn::when_written`] has been written out:
+    /// the place to send the next part of a burst.
+    fn on_written(&mut self, _ws: &mut Conn<'_>) -> Result<(), WsError> {
+        Ok(())
+    }
+
     /// The peer starts the closing handshake (`peer`: its close frame, `None`
     /// if it carried no code). Last messages may still be sent; the answer
     /// is [`Conn::close`]'s code and reason if called, else 1000.

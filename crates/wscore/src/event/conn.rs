@@ -11,19 +11,24 @@ use crate::session::Session;
 /// and written by the driver once the callback returns.
 pub struct Conn<'a> {
     session: &'a mut Session,
-    timer: &'a mut Option<Instant>,
+    wants: &'a mut Wants,
     now: Instant,
 }
 
+/// What a callback asked to be called back for.
+#[derive(Default)]
+pub(super) struct Wants {
+    /// When `on_timer` is due.
+    pub timer: Option<Instant>,
+    /// `on_written` once the output is out; message callbacks wait.
+    pub written: bool,
+}
+
 impl<'a> Conn<'a> {
-    pub(super) fn new(
-        session: &'a mut Session,
-        timer: &'a mut Option<Instant>,
-        now: Instant,
-    ) -> Conn<'a> {
+    pub(super) fn new(session: &'a mut Session, wants: &'a mut Wants, now: Instant) -> Conn<'a> {
         Conn {
             session,
-            timer,
+            wants,
             now,
         }
     }
@@ -74,10 +79,19 @@ impl<'a> Conn<'a> {
 
     /// Calls `on_timer` once, `after` from now; replaces a timer already set.
     pub fn set_timer(&mut self, after: Duration) {
-        *self.timer = Some(self.now + after);
+        self.wants.timer = Some(self.now + after);
     }
 
     pub fn cancel_timer(&mut self) {
-        *self.timer = None;
+        self.wants.timer = None;
+    }
+
+    /// Calls `on_written` once everything sent so far has been written to
+    /// the connection, and holds `on_message` (the client's input waits)
+    /// until then. For more output than should sit in memory at once: send
+    /// a part, call this, send the next part from `on_written`, so the
+    /// client's reading paces the handler as a blocking write would.
+    pub fn when_written(&mut self) {
+        self.wants.written = true;
     }
 }

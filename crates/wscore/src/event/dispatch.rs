@@ -6,6 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use super::conn::Wants;
 use super::{Conn, Connection, EventHandler};
 use crate::close::codes;
 use crate::error::WsError;
@@ -25,8 +26,7 @@ pub enum Failure {
 pub struct Dispatch {
     /// `None` once the connection ended or a callback failed.
     connection: Option<Box<dyn Connection>>,
-    /// When `on_timer` is due.
-    timer: Option<Instant>,
+    wants: Wants,
     failure: Option<Failure>,
     /// Leave the Sender queue alone (see [`Dispatch::hold_queue`]).
     queue_held: bool,
@@ -37,11 +37,11 @@ impl Dispatch {
     pub fn open(handler: &dyn EventHandler, session: &mut Session, now: Instant) -> Dispatch {
         let mut dispatch = Dispatch {
             connection: None,
-            timer: None,
+            wants: Wants::default(),
             failure: None,
             queue_held: false,
         };
-        let mut conn = Conn::new(session, &mut dispatch.timer, now);
+        let mut conn = Conn::new(session, &mut dispatch.wants, now);
         match catch_unwind(AssertUnwindSafe(|| handler.open(&mut conn))) {
             Ok(connection) => dispatch.connection = Some(connection),
             Err(payload) => dispatch.fail(session, Failure::Panicked(panic_text(payload.as_ref()))),
@@ -54,7 +54,16 @@ impl Dispatch {
     pub fn run(&mut self, session: &mut Session, now: Instant) {
         session.tick(now);
         self.drain_queue(session);
-        while let Some(event) = session.poll_event() {
+        if self.awaits_written() && session.output().is_empty() {
+            self.wants.written = false;
+            self.call(session, now, |c, ws| c.on_written(ws));
+        }
+        // While a burst goes out, the client's input waits (as it would
+        // behind a blocking write).
+        while !self.awaits_written() {
+            let Some(event) = session.poll_event() else {
+                break;
+            };
             match event {
                 // Once this side closed, messages are discarded.
                 Event::Message(message) if session.close_sent().is_none() => {
@@ -68,15 +77,21 @@ impl Dispatch {
             }
         }
         if session.close_sent().is_some() {
-            self.timer = None; // closing: no callback is due any more
-        } else if self.timer.is_some_and(|at| now >= at) {
-            self.timer = None;
+            self.wants.timer = None; // closing: no callback is due any more
+        } else if self.wants.timer.is_some_and(|at| now >= at) {
+            self.wants.timer = None;
             self.call(session, now, |c, ws| c.on_timer(ws));
         }
         self.drain_queue(session);
         if session.is_finished() {
             self.drop_connection();
         }
+    }
+
+    /// A callback waits for its output to be written ([`Conn::when_written`]):
+    /// once the driver has written it, [`Dispatch::run`] is due again.
+    pub fn awaits_written(&self) -> bool {
+        self.wants.written && self.connection.is_some()
     }
 
     /// When [`Dispatch::run`] must be called next if nothing arrives
@@ -87,7 +102,7 @@ impl Dispatch {
 
     /// When the connection's timer is due, while its callbacks may run.
     pub fn timer(&self) -> Option<Instant> {
-        self.timer.filter(|_| self.connection.is_some())
+        self.wants.timer.filter(|_| self.connection.is_some())
     }
 
     /// Why the callbacks stopped, once (for the log).
@@ -104,7 +119,7 @@ impl Dispatch {
         let Some(connection) = self.connection.as_mut() else {
             return;
         };
-        let mut conn = Conn::new(session, &mut self.timer, now);
+        let mut conn = Conn::new(session, &mut self.wants, now);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             callback(connection.as_mut(), &mut conn)
         }));

@@ -341,3 +341,84 @@ fn a_panic_in_open_closes_with_1011() {
     dispatch.run(&mut s, t0); // no callback, no panic
     assert!(take_output(&mut s).is_empty());
 }
+
+/// Sends `burst N` as N messages, one per `on_written`; echoes the rest.
+struct Burster;
+struct BursterConnection {
+    left: u32,
+}
+
+impl EventHandler for Burster {
+    fn open(&self, _ws: &mut Conn<'_>) -> Box<dyn Connection> {
+        Box::new(BursterConnection { left: 0 })
+    }
+}
+
+impl Connection for BursterConnection {
+    fn on_message(&mut self, ws: &mut Conn<'_>, message: Message) -> Result<(), WsError> {
+        match &message {
+            Message::Text(text) if text.starts_with("burst ") => {
+                self.left = text[6..].parse().unwrap();
+                self.on_written(ws)
+            }
+            _ => ws.send(&message),
+        }
+    }
+
+    fn on_written(&mut self, ws: &mut Conn<'_>) -> Result<(), WsError> {
+        if self.left > 0 {
+            ws.send_text(&format!("part {}", self.left))?;
+            self.left -= 1;
+            ws.when_written();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_burst_goes_out_a_part_per_write_and_holds_later_messages() {
+    let t0 = Instant::now();
+    let mut session = Session::new(request("/"), ProtocolConfig::default(), t0).unwrap();
+    let mut dispatch = Dispatch::open(&Burster, &mut session, t0);
+    let input = [
+        client_frame(true, 0x1, b"burst 3"),
+        client_frame(true, 0x1, b"after"),
+    ]
+    .concat();
+    session.feed(&input, t0);
+    dispatch.run(&mut session, t0);
+    assert!(dispatch.awaits_written());
+    // Nothing more while the first part is not written.
+    dispatch.run(&mut session, t0);
+    assert_eq!(take_output(&mut session), b"\x81\x06part 3");
+    for expected in [&b"\x81\x06part 2"[..], b"\x81\x06part 1"] {
+        dispatch.run(&mut session, t0);
+        assert_eq!(take_output(&mut session), expected);
+    }
+    // The burst is over: the held message is served now.
+    dispatch.run(&mut session, t0);
+    assert!(!dispatch.awaits_written());
+    assert_eq!(take_output(&mut session), b"\x81\x05after");
+}
+
+#[test]
+fn a_burst_on_the_threaded_driver_comes_out_whole_and_in_order() {
+    static BURSTER: Threaded<Burster> = Threaded(Burster);
+    let input = [
+        client_frame(true, 0x1, b"burst 2"),
+        client_frame(true, 0x1, b"after"),
+        client_close(1000, ""),
+    ]
+    .concat();
+    let mut t = MemoryTransport {
+        input: vec![input].into(),
+        ..Default::default()
+    };
+    assert!(matches!(serve_on(&BURSTER, "/", &mut t), Ending::Completed));
+    let expected = [
+        &b"\x81\x06part 2\x81\x06part 1\x81\x05after"[..],
+        &close_frame(1000, ""),
+    ]
+    .concat();
+    assert_eq!(t.output, expected);
+}

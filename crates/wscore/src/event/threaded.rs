@@ -51,6 +51,9 @@ pub fn serve(handler: &dyn EventHandler, ws: &mut WebSocket<'_>) -> Result<(), W
             Some(end) => return Err(end.error()),
             None => {}
         }
-        ws.wait_for_input(dispatch.timer())?;
+        // flush wrote everything: the next part of a burst is due at once.
+        if !dispatch.awaits_written() {
+            ws.wait_for_input(dispatch.timer())?;
+        }
     }
 }
