@@ -132,10 +132,10 @@ unit-test:
 	cargo test --workspace --exclude mod_rswebsocket
 
 # Real httpd (event, worker, prefork) with the release module, real clients,
-# and headless Chromium on the console page; twice: under the threaded
-# driver, then with `WebSocketDriver event` in every server the tests start
-# (tests/common/driver.rs). `make integration-test-threaded` or
-# `make integration-test-event` runs one pass.
+# and headless Chromium on the console page; twice: with `WebSocketDriver
+# threaded` in every server the tests start, then with the default driver
+# (event where the MPM can park; tests/common/driver.rs).
+# `make integration-test-threaded` or `make integration-test-event` runs one pass.
 integration-test: integration-test-threaded integration-test-event
 
 integration-test-threaded: build test-deps

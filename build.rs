@@ -41,7 +41,7 @@ fn main() {
         .clang_args(apache_cflags())
         .allowlist_function("ap_.*|apr_.*")
         .allowlist_type("request_rec|conn_rec|server_rec|module_struct|command_rec|cmd_parms.*|ap_filter_t|apr_.*")
-        .allowlist_var("AP_.*|APR_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|HTTP_.*|RSRC_CONF|ACCESS_CONF|OR_.*|M_.*|APLOG_.*|ap_my_generation|ap_scoreboard_image")
+        .allowlist_var("AP_.*|APR_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|HTTP_.*|RSRC_CONF|ACCESS_CONF|OR_.*|M_.*|APLOG_.*|ap_my_generation|ap_scoreboard_image|ap_server_conf")
         .layout_tests(false)
         .derive_default(false)
         .generate_comments(false)

@@ -32,9 +32,10 @@ impl ServerConfig {
         self.allow_outside_root.unwrap_or(false)
     }
 
-    /// `Threaded` unless configured.
+    /// `Event` unless configured: where the MPM cannot park a connection,
+    /// the upgrade falls back to the threaded driver by itself.
     pub fn driver(&self) -> Driver {
-        self.driver.unwrap_or(Driver::Threaded)
+        self.driver.unwrap_or(Driver::Event)
     }
 }
 
@@ -43,7 +44,7 @@ impl ServerConfig {
 pub enum Driver {
     /// A worker thread per connection, for its whole life.
     Threaded,
-    /// Idle connections parked in the event MPM (experimental).
+    /// Idle connections parked in the event MPM.
     Event,
 }
 

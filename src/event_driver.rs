@@ -35,6 +35,10 @@ use crate::ws_log;
 const READ_CHUNK: usize = 16 * 1024;
 /// How often output the socket did not take is tried again while parked.
 const WRITE_RETRY: Duration = Duration::from_millis(100);
+/// Parts of a handler's burst (`Conn::when_written`) one round writes
+/// before the connection goes back to the MPM, so one busy connection does
+/// not keep its worker from the others for long.
+const BURST_ROUNDS: usize = 16;
 /// The timing thread looks at its list at least this often.
 const TIMER_SLICE: Duration = Duration::from_secs(1);
 
@@ -100,6 +104,11 @@ impl Inner {
     fn read_input(&mut self, log: Target<'_>, name: &str) {
         self.input_held = false;
         while !self.session.is_finished() {
+            // A burst going out (Conn::when_written) holds the input too.
+            if self.dispatch.awaits_written() {
+                self.input_held = true;
+                return;
+            }
             match self.io.read_now(&mut self.buf) {
                 Read::Data(n) => {
                     self.read += n as u64;
@@ -217,23 +226,31 @@ impl EventConn {
 
     fn after_output(&self, inner: &mut Inner, log: Target<'_>) -> After {
         let mut written = inner.write();
-        if written && (inner.queue_held || inner.input_held) {
+        let mut rounds = 0;
+        while written
+            && (inner.queue_held || inner.input_held || inner.dispatch.awaits_written())
+            && rounds < BURST_ROUNDS
+        {
             // The client took everything: now what was held back (input is
-            // read until EAGAIN before the connection parks for reading).
+            // read until EAGAIN before the connection parks for reading),
+            // or the next part of a handler's burst.
+            rounds += 1;
             if inner.input_held {
                 inner.read_input(log, &self.name);
             }
             inner.dispatch(log, &self.name);
             written = inner.write();
         }
-        self.retry_write.store(!written, Ordering::Release);
+        // A burst that goes on comes back when the socket takes more.
+        let more = inner.dispatch.awaits_written();
+        self.retry_write.store(!written || more, Ordering::Release);
         *lock(&self.next_wake) = inner.dispatch.next_wake(&inner.session, Instant::now());
         match (inner.session.is_finished(), written) {
             (true, true) => After::Finish,
             // Unread input must not wait for readability (mod_ssl may hold
             // it where a poll cannot see it): a writable socket resumes it.
             (_, written) => After::Park {
-                want_write: !written || inner.input_held,
+                want_write: !written || inner.input_held || more,
             },
         }
     }
@@ -417,7 +434,13 @@ impl PreCloseHook for Closing {
             return;
         };
         if !inner.session.is_finished() {
-            let _ = inner.session.close(codes::GOING_AWAY, "");
+            // Stopping, or the MPM's Timeout passed without client bytes.
+            let reason = if server_is_stopping() {
+                "server stopping"
+            } else {
+                "no answer within TimeOut"
+            };
+            let _ = inner.session.close(codes::GOING_AWAY, reason);
             inner.session.connection_lost();
             let _ = inner.write();
         }

@@ -175,6 +175,8 @@ fn find_route(r: Request<'_>) -> Option<Route> {
         // A client stalled inside a frame gets the core TimeOut, as a
         // stalled request body would.
         stalled_frame: Some(r.server().timeout()),
+        // Set where the event driver parks the connection.
+        transport_silence: None,
     };
     if let Some(name) = &dir.handler {
         return Some(Route {

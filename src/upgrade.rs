@@ -6,6 +6,7 @@ use std::os::raw::c_int;
 use std::time::{Duration, Instant};
 use wscore::close::codes;
 
+use wscore::event::EventHandler;
 use wscore::extensions::{negotiate, CompressionSettings};
 use wscore::handler::{Handler, Rejection};
 use wscore::handshake::hybi00::KEY3_LEN;
@@ -19,6 +20,7 @@ use wscore::transport::{Input, Transport, Wait};
 use wscore::websocket::WebSocket;
 
 use crate::access_figures::{closing_summary, Figures, SharedFigures};
+use crate::apache::conn::Conn;
 use crate::apache::log::{Level, Target};
 use crate::apache::module_config::RequestConfigType;
 use crate::apache::mpm;
@@ -158,16 +160,11 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     let mut config = route.protocol.clone();
     config.compression = agreement.map(|a| a.compression);
     let conn = r.connection();
-    let event_handler = route.handler.event_handler().filter(|_| {
-        route.driver == Driver::Event
-            && !conn.is_secondary()
-            && conn.has_async_state()
-            && mpm::can_wait_io()
-    });
+    let (event_handler, why) = choose_driver(route, conn);
     ws_log!(
         log,
         Level::Debug,
-        "WebSocket {} served by the {} driver",
+        "WebSocket {} served by the {} driver ({why})",
         route.resource,
         if event_handler.is_some() {
             "event"
@@ -192,7 +189,10 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
                 return DONE;
             }
         };
-        session.set_timeouts(route.timeouts);
+        session.set_timeouts(Timeouts {
+            transport_silence: Some(parking_timeout(r)),
+            ..route.timeouts
+        });
         session.set_tracing(r.log_enabled(Level::Trace1));
         let figures = SharedFigures::new(transport.bytes_in(), transport.bytes_out());
         let opened = event_driver::Opened {
@@ -338,4 +338,32 @@ fn report_ending(r: Request<'_>, route: &Route, ws: &WebSocket<'_>, ending: Endi
             );
         }
     }
+}
+
+/// How long the event MPM keeps a parked connection without client bytes:
+/// the main server's `Timeout` (a virtual host's own applies only where it
+/// also sets `KeepAliveTimeout`, so the shorter of the two is safe).
+fn parking_timeout(r: Request<'_>) -> Duration {
+    r.server().timeout().min(r.main_server().timeout())
+}
+
+/// The event-style handler to park, when the event driver can serve this
+/// connection, and why that driver was chosen (for the debug log).
+fn choose_driver(
+    route: &Route,
+    conn: Conn<'_>,
+) -> (Option<&'static dyn EventHandler>, &'static str) {
+    let Some(handler) = route.handler.event_handler() else {
+        return (None, "a transfer_data handler");
+    };
+    if route.driver == Driver::Threaded {
+        return (None, "WebSocketDriver threaded");
+    }
+    if conn.is_secondary() {
+        return (None, "an HTTP/2 stream");
+    }
+    if !conn.has_async_state() || !mpm::can_wait_io() {
+        return (None, "this MPM cannot park connections");
+    }
+    (Some(handler), "parked between messages")
 }

@@ -1,4 +1,4 @@
-//! The event driver (`WebSocketDriver event`, experimental) in a real httpd
+//! The event driver (the default on the event MPM) in a real httpd
 //! with the event MPM: echo, closes, compression, pushes and pings reach
 //! parked connections, and idle WebSockets hold no worker thread.
 mod common;
@@ -80,16 +80,39 @@ fn echo_text_binary_one_mebibyte_goodbye_and_client_close_over_ws_and_wss() {
 }
 
 #[test]
-fn threaded_stays_the_default_and_bad_values_fail_the_config() {
-    let apache = Apache::start("event-default", Setup::default().module_default_driver());
-    let mut ws = apache.connect("/echo");
-    echo_round(&mut ws, false);
-    assert_eq!(
-        apache
-            .wait_log_lines("served by the threaded driver", 1)
-            .len(),
-        1
-    );
+fn event_is_the_default_on_the_event_mpm_and_threaded_elsewhere_or_when_asked() {
+    let cases = [
+        ("event", "", "event driver (parked between messages)"),
+        (
+            "event",
+            "WebSocketDriver threaded",
+            "threaded driver (WebSocketDriver threaded)",
+        ),
+        (
+            "worker",
+            "",
+            "threaded driver (this MPM cannot park connections)",
+        ),
+        (
+            "prefork",
+            "WebSocketDriver event",
+            "threaded driver (this MPM cannot park connections)",
+        ),
+    ];
+    for (mpm, extra, served_by) in cases {
+        let setup = Setup::default()
+            .module_default_driver()
+            .mpm(mpm)
+            .extra(extra);
+        let apache = Apache::start(&format!("driver-{mpm}-{}", extra.len()), setup);
+        let mut ws = apache.connect("/echo");
+        echo_round(&mut ws, false);
+        let lines = apache.wait_log_lines("served by the", 1);
+        assert!(
+            lines.len() == 1 && lines[0].contains(served_by),
+            "{mpm} {extra:?}: {lines:?}"
+        );
+    }
     let (ok, text) = config_test("event-bad", &Setup::default().extra("WebSocketDriver fast"));
     assert!(!ok && text.contains("threaded or event"), "{text}");
 }
@@ -266,20 +289,63 @@ fn permessage_deflate_echo_over_ws_and_wss() {
     }
 }
 
+/// A parked connection outlives the MPM's `Timeout` only through client
+/// bytes: the driver pings it at half of `Timeout`; a client that never
+/// answers is closed at `Timeout` with 1001.
 #[test]
-fn a_parked_connection_gets_1001_when_the_mpm_closes_it_at_timeout() {
+fn a_parked_connection_that_answers_no_ping_gets_1001_at_timeout() {
     let apache = Apache::start("event-timeout", event_setup().extra("Timeout 2"));
+    for tls in [false, true] {
+        let mut stream = open_deflate(&apache, tls);
+        let start = Instant::now();
+        let mut pings = 0;
+        let code = loop {
+            match read_frame(stream.as_mut()) {
+                (0x89, payload) => {
+                    assert_eq!(payload, b"rswebsocket keep-alive");
+                    pings += 1;
+                }
+                (0x88, payload) => break payload,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert_eq!(code[..2], 1001u16.to_be_bytes());
+        assert_eq!(&code[2..], b"no answer within TimeOut");
+        assert!(pings >= 1, "no ping before the close");
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_secs(1) && waited < Duration::from_secs(10),
+            "{waited:?}"
+        );
+    }
+}
+
+/// The pongs to those pings keep it open past `Timeout`, but are not
+/// activity: `WebSocketIdleTimeout` still ends it, as under threaded.
+#[test]
+fn a_parked_connection_answering_pings_lives_until_the_idle_timeout() {
+    let apache = Apache::start(
+        "event-idle-timeout",
+        event_setup().extra("Timeout 2\nWebSocketIdleTimeout 5"),
+    );
     for tls in [false, true] {
         let mut ws = apache.connect_over(tls, "/echo");
         echo_round(&mut ws, tls);
         let start = Instant::now();
-        match ws.read() {
-            Ok(Message::Close(Some(frame))) => assert_eq!(frame.code, CloseCode::Away),
+        common::stay_idle(&mut ws, Duration::from_secs(3));
+        ws.send(Message::text("still here")).unwrap();
+        assert_eq!(read_data(&mut ws), Message::text("still here"));
+        let since_message = Instant::now();
+        match read_data(&mut ws) {
+            Message::Close(Some(frame)) => {
+                assert_eq!(frame.code, CloseCode::Away);
+                assert_eq!(frame.reason, "idle timeout");
+            }
             other => panic!("expected close 1001, got {other:?}"),
         }
-        let waited = start.elapsed();
+        let waited = since_message.elapsed();
         assert!(
-            waited >= Duration::from_secs(1) && waited < Duration::from_secs(10),
+            start.elapsed() >= Duration::from_secs(6) && waited < Duration::from_secs(15),
             "{waited:?}"
         );
     }

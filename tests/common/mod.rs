@@ -16,9 +16,36 @@ use tungstenite::WebSocket;
 
 mod driver;
 #[allow(unused_imports)] // each test file uses a different part of the harness
-pub use driver::{event_pass, skip_under_event};
+pub use driver::event_pass;
 
 pub type Client = WebSocket<MaybeTlsStream<TcpStream>>;
+
+/// Lets `for_how_long` pass reading nothing but control frames, as an
+/// idle browser does: pings are answered (tungstenite queues the pong and
+/// writes it on the next read). Any message is a failure.
+#[allow(dead_code)] // not every test file uses it
+pub fn stay_idle(ws: &mut Client, for_how_long: Duration) {
+    let set_timeout = |ws: &mut Client, timeout| match ws.get_mut() {
+        MaybeTlsStream::Plain(tcp) => tcp.set_read_timeout(timeout).unwrap(),
+        MaybeTlsStream::NativeTls(tls) => tls.get_mut().set_read_timeout(timeout).unwrap(),
+        _ => unreachable!("the tests use plain and native-tls streams"),
+    };
+    set_timeout(ws, Some(Duration::from_millis(100)));
+    let end = Instant::now() + for_how_long;
+    while Instant::now() < end {
+        match ws.read() {
+            Ok(tungstenite::Message::Ping(_) | tungstenite::Message::Pong(_)) => {}
+            Ok(other) => panic!("a message while idle: {other:?}"),
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("the connection failed while idle: {e}"),
+        }
+    }
+    set_timeout(ws, None);
+}
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,6 +5,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
+#include <http_main.h>
 #include <http_connection.h>
 #include <http_ssl.h>
 #include <util_filter.h>
