@@ -4,7 +4,8 @@
 # loopback, client and servers pinned to different cores, each row run
 # A B C A B C so the ratios survive a noisy machine. Prints a markdown table.
 #
-# usage: bench/run.sh MODULE_SO WSLOAD WSECHO   (env SECONDS_PER_RUN, default 3)
+# usage: bench/run.sh MODULE_SO WSLOAD WSECHO   (env SECONDS_PER_RUN, default 3;
+#        BENCH_SECTIONS, below; wsfanout is taken from WSLOAD's directory)
 set -euo pipefail
 module=$(realpath "${1:?usage: run.sh MODULE WSLOAD WSECHO}")
 wsload=$(realpath "$2")
@@ -14,6 +15,17 @@ repo=$(dirname "$here")
 work="$repo/target/bench"
 secs=${SECONDS_PER_RUN:-3}
 libexec=$(apxs -q LIBEXECDIR)
+
+# BENCH_SECTIONS picks what runs (comma-separated, default all): fanout
+# (bench/fanout.sh; first, while no other server of ours runs) and echo
+# (the table below).
+sections=",${BENCH_SECTIONS:-all},"
+section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
+if section fanout; then
+    "$here/fanout.sh" "$module" "$(dirname "$wsload")/wsfanout" "$wsecho" || echo "the fan-out rows failed" >&2
+    echo
+fi
+section echo || exit 0
 
 # Ports from BENCH_PORT_BASE (default 27100): a = module, b = Apache proxy,
 # b's backend, c = tungstenite alone. All must be free.
