@@ -168,6 +168,7 @@ field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 count() { local v; v=$(field "$1" "$2"); echo "${v:-0}"; }
 mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else printf "%.6g", (x + y) / 2 }'; }
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
+percent() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.0f%%", x * 100 }'; }
 fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
 
 # One wsfanout run; prints its RESULT fields (key=value ...).
@@ -189,27 +190,28 @@ fanout() { # peer members
     wait_drained "$pid"
 }
 
-echo "| test | figure | (e) module, event driver | (t) module, threaded driver | (c) tungstenite broadcast | e÷c | p50 / p99 µs e / t / c | server CPU e / t / c | members e / t / c | lost + errors |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| test | figure | (e) module, event driver | (t) module, threaded driver | (c) tungstenite broadcast | e÷c | p50 / p99 µs e / t / c | server CPU e / t / c | client CPU e / t / c | members e / t / c | lost + errors |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 # name members peers...: two runs per peer, interleaved; the mean of each.
 fanout_row() {
     local name=$1 n=$2 peer
     shift 2
-    declare -A first second rate p50 p99 cpu held
+    declare -A first second rate p50 p99 cpu client held
     for peer in "$@"; do first[$peer]=$(fanout "$peer" "$n"); done
     for peer in "$@"; do second[$peer]=$(fanout "$peer" "$n"); done
     local bad=0
     for peer in e t c; do
         if [ -z "${first[$peer]:-}" ]; then
-            rate[$peer]="" p50[$peer]="" p99[$peer]="" cpu[$peer]="-" held[$peer]="-"
+            rate[$peer]="" p50[$peer]="" p99[$peer]="" cpu[$peer]="-" client[$peer]="-" held[$peer]="-"
             continue
         fi
         local a=${first[$peer]} b=${second[$peer]}
         rate[$peer]=$(mean "$(field "$a" deliveries_per_s)" "$(field "$b" deliveries_per_s)")
         p50[$peer]=$(mean "$(field "$a" p50_us)" "$(field "$b" p50_us)")
         p99[$peer]=$(mean "$(field "$a" p99_us)" "$(field "$b" p99_us)")
-        cpu[$peer]=$(awk -v x="$(mean "$(field "$a" server_cpu)" "$(field "$b" server_cpu)")" 'BEGIN { if (x == "") print "-"; else printf "%.0f%%", x * 100 }')
+        cpu[$peer]=$(percent "$(mean "$(field "$a" server_cpu)" "$(field "$b" server_cpu)")")
+        client[$peer]=$(percent "$(mean "$(field "$a" client_cpu)" "$(field "$b" client_cpu)")")
         held[$peer]=$(field "$a" members)
         [ "$(field "$b" members)" = "${held[$peer]}" ] || held[$peer]="${held[$peer]}, $(field "$b" members)"
         [ "$(count "$a" failed_to_join)$(count "$b" failed_to_join)" = 00 ] || held[$peer]="${held[$peer]} of $n"
@@ -218,7 +220,7 @@ fanout_row() {
             [ -n "$(field "$r" failed)" ] && bad=$((bad + 1))
         done
     done
-    echo "| $name | deliveries/s | $(fmt "${rate[e]}") | $(fmt "${rate[t]}") | $(fmt "${rate[c]}") | $(ratio "${rate[e]}" "${rate[c]}") | $(fmt "${p50[e]}") / $(fmt "${p99[e]}") · $(fmt "${p50[t]}") / $(fmt "${p99[t]}") · $(fmt "${p50[c]}") / $(fmt "${p99[c]}") | ${cpu[e]} / ${cpu[t]} / ${cpu[c]} | ${held[e]} / ${held[t]} / ${held[c]} | $bad |"
+    echo "| $name | deliveries/s | $(fmt "${rate[e]}") | $(fmt "${rate[t]}") | $(fmt "${rate[c]}") | $(ratio "${rate[e]}" "${rate[c]}") | $(fmt "${p50[e]}") / $(fmt "${p99[e]}") · $(fmt "${p50[t]}") / $(fmt "${p99[t]}") · $(fmt "${p50[c]}") / $(fmt "${p99[c]}") | ${cpu[e]} / ${cpu[t]} / ${cpu[c]} | ${client[e]} / ${client[t]} / ${client[c]} | ${held[e]} / ${held[t]} / ${held[c]} | $bad |"
 }
 
 # Every peer at the largest count the event Apache holds (the threaded one
