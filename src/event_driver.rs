@@ -39,6 +39,11 @@ const WRITE_RETRY: Duration = Duration::from_millis(100);
 /// before the connection goes back to the MPM, so one busy connection does
 /// not keep its worker from the others for long.
 const BURST_ROUNDS: usize = 16;
+/// How long a connection that just had input waits for more on its worker
+/// before going back to the MPM, and for how many rounds at most (so
+/// a busy connection still lets the worker go now and then).
+const LINGER: Duration = Duration::from_millis(2);
+const LINGER_ROUNDS: usize = 256;
 /// The timing thread looks at its list at least this often.
 const TIMER_SLICE: Duration = Duration::from_secs(1);
 
@@ -81,6 +86,8 @@ struct Inner {
     queue_held: bool,
     /// This round left the client's input unread (output was waiting).
     input_held: bool,
+    /// This round read some input: the connection is busy.
+    got_input: bool,
     /// The access-log line, written when the connection finishes.
     log_line: Option<LogLine>,
     /// Bytes read and written since the figures were last updated.
@@ -111,6 +118,7 @@ impl Inner {
             }
             match self.io.read_now(&mut self.buf) {
                 Read::Data(n) => {
+                    self.got_input = true;
                     self.read += n as u64;
                     self.session.feed(&self.buf[..n], Instant::now())
                 }
@@ -193,6 +201,7 @@ impl Inner {
 impl EventConn {
     /// One round on a worker: input, callbacks, output.
     fn round(&self, inner: &mut Inner, log: Target<'_>) -> After {
+        inner.got_input = false;
         // A client that does not take its output gets no more read: its
         // input waits in the socket (and the connection for writability).
         if inner.output_waiting() {
@@ -340,6 +349,7 @@ pub fn start(
             reported: false,
             queue_held: false,
             input_held: false,
+            got_input: false,
             log_line,
             read: 0,
             written: 0,
@@ -382,14 +392,37 @@ impl ProcessConnectionHook for Resume {
             return DECLINED;
         };
         c.unclog();
+        let log = Target::Connection(c);
         let mut guard = lock(&state.inner);
-        let Some(inner) = guard.as_mut() else {
-            c.linger();
-            return OK;
+        let mut rounds = 0;
+        let after = loop {
+            let Some(inner) = guard.as_mut() else {
+                c.linger();
+                return OK;
+            };
+            let after = state.round(inner, log);
+            // A busy connection keeps its worker a moment: in a
+            // conversation the next message usually comes sooner than a
+            // trip through the MPM's poll and a hand-over would take. The
+            // lock is let go meanwhile, so a push's callback never waits.
+            let linger = matches!(after, After::Park { want_write: false })
+                && inner.got_input
+                && rounds < LINGER_ROUNDS
+                && !server_is_stopping();
+            if !linger {
+                break after;
+            }
+            drop(guard);
+            let more = c.wait_readable(state.wakeup.as_fd(), LINGER);
+            guard = lock(&state.inner);
+            if !more {
+                break after;
+            }
+            rounds += 1;
         };
-        match state.round(inner, Target::Connection(c)) {
+        match after {
             After::Finish => {
-                if let Some(line) = inner.log_line.take() {
+                if let Some(line) = guard.as_mut().and_then(|inner| inner.log_line.take()) {
                     state.figures.write_now(line);
                 }
                 c.linger()

@@ -3,7 +3,9 @@
 //! past its request, handed back to the MPM to wait for input, and byte I/O
 //! that never blocks, with brigades in `c->pool`.
 use std::ffi::c_void;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::conn::Conn;
 use super::conn_io::{read_nonblocking, Read};
@@ -11,6 +13,7 @@ use super::ffi;
 use super::log::Target;
 use super::module_config::module_slot;
 use super::panic::guard;
+use super::socket::poll_readable;
 use super::this_module::this_module;
 
 const APR_SUCCESS: ffi::apr_status_t = 0;
@@ -35,6 +38,25 @@ impl<'c> Conn<'c> {
     pub fn has_async_state(&self) -> bool {
         // SAFETY: a plain field read on the live connection.
         unsafe { !(*self.as_ptr()).cs.is_null() }
+    }
+
+    /// Waits up to `timeout` for the client's socket, or `wakeup`, to be
+    /// readable; true if one is. Only meaningful once the input filters
+    /// are drained (read until nothing is left), as before parking.
+    pub fn wait_readable(&self, wakeup: BorrowedFd<'_>, timeout: Duration) -> bool {
+        let mut fd: ffi::apr_os_sock_t = -1;
+        // SAFETY: the live connection's socket; apr_os_sock_get only reads it.
+        let found = unsafe {
+            let socket = ffi::ap_get_conn_socket(self.as_ptr());
+            !socket.is_null() && ffi::apr_os_sock_get(&mut fd, socket) == APR_SUCCESS
+        };
+        if !found || fd < 0 {
+            return false;
+        }
+        // SAFETY: the socket stays open while a worker serves its
+        // connection, as the caller (the process_connection hook) does.
+        let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+        poll_readable(&[socket, wakeup], timeout).contains(&true)
     }
 
     /// Keeps `state` in this module's `c->conn_config` slot until `c->pool`
