@@ -26,7 +26,8 @@ pub struct Conn {
 pub struct Connector {
     target: Target,
     tls: Option<tokio_native_tls::TlsConnector>,
-    offer_deflate: bool,
+    /// The `Sec-WebSocket-Extensions` offer, if any.
+    extensions: Option<String>,
 }
 
 impl Connector {
@@ -44,8 +45,16 @@ impl Connector {
         Ok(Connector {
             target,
             tls,
-            offer_deflate,
+            extensions: offer_deflate
+                .then(|| "permessage-deflate; client_no_context_takeover".to_string()),
         })
+    }
+
+    /// Offers these extensions instead (e.g. Chromium's
+    /// `permessage-deflate; client_max_window_bits`).
+    pub fn offering(mut self, extensions: &str) -> Connector {
+        self.extensions = Some(extensions.to_string());
+        self
     }
 
     pub async fn connect(&self) -> Result<Conn, String> {
@@ -77,10 +86,9 @@ impl Connector {
 
     async fn handshake(&self, mut reader: ReadHalf, mut writer: WriteHalf) -> Result<Conn, String> {
         let key = generate_key();
-        let extensions = if self.offer_deflate {
-            "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n"
-        } else {
-            ""
+        let extensions = match &self.extensions {
+            Some(offer) => format!("Sec-WebSocket-Extensions: {offer}\r\n"),
+            None => String::new(),
         };
         let request = format!(
             "GET {} HTTP/1.1\r\nHost: {}:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
