@@ -23,8 +23,9 @@ pub struct GetReport {
     pub requests: u64,
     pub failed: u64,
     pub first_error: Option<String>,
-    /// p50, p99, max of the answered requests, in microseconds.
-    pub latency_us: [u64; 3],
+    /// p50, p99, max of the answered requests, in microseconds (None if
+    /// none was answered).
+    pub latency_us: Option<[u64; 3]>,
 }
 
 pub async fn run(target: Rc<Target>, config: &GetConfig) -> GetReport {
@@ -74,10 +75,12 @@ pub async fn run(target: Rc<Target>, config: &GetConfig) -> GetReport {
         requests,
         failed: errors.len() as u64,
         first_error: errors.first().cloned(),
-        latency_us: [
-            latency.value_at_quantile(0.5),
-            latency.value_at_quantile(0.99),
-            latency.max(),
-        ],
+        latency_us: (!latency.is_empty()).then(|| {
+            [
+                latency.value_at_quantile(0.5),
+                latency.value_at_quantile(0.99),
+                latency.max(),
+            ]
+        }),
     }
 }

@@ -166,6 +166,10 @@ pub async fn run(opener: Rc<Opener>, config: &HoldConfig) -> HoldReport {
             while counts.checked.get() < to_check && Instant::now() < check_end {
                 sleep(Duration::from_millis(20)).await;
             }
+            // Several processes share a server: one closing its connections
+            // (work for the server's workers) must not disturb another one
+            // still checking, so each waits a little before closing.
+            sleep(Duration::from_secs(2)).await;
             phase_tx.send_replace(Phase::Stop);
             let first_error = counts.first_error.borrow().clone();
             HoldReport {

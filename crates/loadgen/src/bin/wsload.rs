@@ -218,17 +218,20 @@ fn run_get(args: &Args) -> Result<(), String> {
         timeout: Duration::from_secs(args.bounded("timeout", 2, 60)?),
     };
     let r = runtime()?.block_on(get::run(Rc::new(target), &config));
-    let ms = |us: u64| us as f64 / 1000.0;
-    let [p50, p99, max] = r.latency_us.map(ms);
+    // Milliseconds, or "-" when no request was answered.
+    let [p50, p99, max] = match r.latency_us {
+        Some(us) => us.map(|us| format!("{:.1}", us as f64 / 1000.0)),
+        None => ["-", "-", "-"].map(String::from),
+    };
     println!(
-        "{} GETs at {}/s: {} failed; answered in p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
+        "{} GETs at {}/s: {} failed; answered in p50 {p50} ms, p99 {p99} ms, max {max} ms",
         r.requests, config.rate, r.failed
     );
     if let Some(e) = &r.first_error {
         println!("first error: {e}");
     }
     println!(
-        "RESULT requests={} failed={} p50_ms={p50:.1} p99_ms={p99:.1} max_ms={max:.1}",
+        "RESULT requests={} failed={} p50_ms={p50} p99_ms={p99} max_ms={max}",
         r.requests, r.failed
     );
     Ok(())
