@@ -17,15 +17,17 @@ secs=${SECONDS_PER_RUN:-3}
 libexec=$(apxs -q LIBEXECDIR)
 
 # BENCH_SECTIONS picks what runs (comma-separated, default all): fanout
-# (bench/fanout.sh; first, while no other server of ours runs) and echo
-# (the table below).
+# (bench/fanout.sh; first, while no other server of ours runs), echo
+# (the table below), hold and site (bench/event-rows.sh, last).
 sections=",${BENCH_SECTIONS:-all},"
 section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
 if section fanout; then
     "$here/fanout.sh" "$module" "$(dirname "$wsload")/wsfanout" "$wsecho" || echo "the fan-out rows failed" >&2
     echo
 fi
-section echo || exit 0
+if ! section echo; then
+    exec "$here/event-rows.sh" "$module" "$wsload" "$wsecho"
+fi
 
 # Ports from BENCH_PORT_BASE (default 27100): a = module, b = Apache proxy,
 # b's backend, c = tungstenite alone. All must be free.
@@ -194,3 +196,12 @@ echo "| hold 5,000 idle (ping every 2 s) | KiB server memory per connection (low
 
 echo
 echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client on CPU 0, servers on CPU 1; ${secs} s per run, figures are the mean of two runs per peer (A B C A B C)."
+
+if section hold || section site; then
+    # The event driver's rows (bench/event-rows.sh), once this table's
+    # servers are gone (ports, memory, CPU).
+    cleanup
+    trap - EXIT
+    echo
+    exec "$here/event-rows.sh" "$module" "$wsload" "$wsecho"
+fi
