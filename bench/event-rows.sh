@@ -4,7 +4,7 @@
 #
 # - hold: 50,000 idle WebSockets on one Apache of 64 worker threads; server
 #   memory per connection (PSS of Apache's process tree, held minus idle,
-#   divided by the connections held) for ws, wss, permessage-deflate with and
+#   divided by the connections the server holds) for ws, wss, deflate with and
 #   without WebSocketCompressionMaxWindowBits, beside the floor (idle HTTP/1.1
 #   keep-alive connections on the same Apache), the threaded driver and
 #   tokio-tungstenite alone (wsecho).
@@ -15,7 +15,7 @@
 # usage: bench/event-rows.sh MODULE_SO WSLOAD WSECHO
 # env:   BENCH_SECTIONS  hold, site or all (default; a comma-separated list,
 #                        as bench/run.sh takes it)
-#        HOLD_CONNECTIONS (50000), HOLD_TLS_CONNECTIONS (20000),
+#        HOLD_CONNECTIONS (50000), HOLD_TLS_CONNECTIONS (50000),
 #        HOLD_DEFLATE_CONNECTIONS (5000),
 #        HOLD_THREADED_CONNECTIONS (7000), HOLD_TOKIO_CONNECTIONS (10000),
 #        SITE_CONNECTIONS (10000), SITE_FACTOR (AsyncRequestWorkerFactor, 100),
@@ -109,9 +109,7 @@ MaxKeepAliveRequests 0"
     chromium_offer='permessage-deflate; client_max_window_bits'
     n_all=${HOLD_CONNECTIONS:-50000}
     n_deflate=${HOLD_DEFLATE_CONNECTIONS:-5000}
-    # TLS handshakes are slow on a shared 2-core machine (about 170 a second
-    # were measured): the default keeps `make bench` short.
-    n_tls=${HOLD_TLS_CONNECTIONS:-20000}
+    n_tls=${HOLD_TLS_CONNECTIONS:-50000}
 
     echo "| hold (idle: a WebSocket echoes one 64 B message, then pings every 30 s) | connections | held (client / server side) | up at the end | server PSS idle → held | KiB per connection | ramp s | fds per connection (most in one process) | first error |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -134,12 +132,21 @@ $5"
     args=($(urls http / "${plain_ports[@]}") --ramp-concurrency 1)
     hold_row "floor: HTTP/1.1 keep-alive after one GET /" keepalive "$n_all" 120
     floor=$kib_per_conn
+    # Each connection has its own APR allocator, which keeps the blocks its
+    # requests freed up to MaxMemFree (2 MiB by default): most of the floor.
+    event_apache floor-memfree 8 8 2000 "MaxMemFree 1"
+    hold_row "the same, MaxMemFree 1" keepalive "$n_all" 120
+    floor_memfree=$kib_per_conn
 
     event_apache ws 32 2 1800 ""
     # shellcheck disable=SC2207
     args=($(urls ws /echo "${plain_ports[@]}") --first-message 64 --ping-interval 30)
     hold_row "ws, event driver" hold "$n_all" 120
     ws=$kib_per_conn
+
+    event_apache ws-memfree 32 2 1800 "MaxMemFree 1"
+    hold_row "the same, MaxMemFree 1" hold "$n_all" 120
+    ws_memfree=$kib_per_conn
 
     event_apache wss 32 2 1800 ""
     # shellcheck disable=SC2207
@@ -169,11 +176,16 @@ WebSocketDriver threaded"
     args=(--url "ws://127.0.0.1:$tokio_port/" --first-message 64 --ping-interval 30)
     hold_row "ws, tokio-tungstenite alone (wsecho)" hold "$n_tokio" 120
 
-    awk -v f="$floor" -v w="$ws" 'BEGIN {
-        if (f == "-" || w == "-") exit
-        printf "\nws under the event driver: %.1f KiB per connection, %+.1f KiB against the floor (%.1f). Targets: at most floor + 4: %s; at most 20: %s.\n",
-            w, w - f, f, (w - f <= 4) ? "met" : "not met", (w <= 20) ? "met" : "not met"
-    }'
+    targets() { # label ws floor
+        awk -v l="$1" -v w="$2" -v f="$3" 'BEGIN {
+            if (f == "-" || w == "-") exit
+            printf "ws under the event driver%s: %.1f KiB per connection, %+.1f against the floor (%.1f). Targets: at most floor + 4: %s; at most 20: %s.\n",
+                l, w, w - f, f, (w - f <= 4) ? "met" : "not met", (w <= 20) ? "met" : "not met"
+        }'
+    }
+    echo
+    targets "" "$ws" "$floor"
+    targets ", MaxMemFree 1" "$ws_memfree" "$floor_memfree"
     echo "Hold: Apache with 32 children × 2 threads (MaxRequestWorkers 64, AsyncRequestWorkerFactor 1800; the floor: 8 × 8, factor 2000), fresh for each row; clients: wsload processes of at most ${PER_PROCESS:-10000} connections each (20,000 open files per process here), spread over 4 ports."
     echo
 fi
