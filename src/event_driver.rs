@@ -19,7 +19,7 @@ use wscore::event::{Dispatch, EventHandler, Failure};
 use wscore::session::Session;
 
 use crate::access_figures::{closing_summary, SharedFigures};
-use crate::apache::async_conn::{call_soon, AsyncIo, ConnStateType, TimedCallback};
+use crate::apache::async_conn::{call_soon, AsyncIo, ConnLog, ConnStateType, TimedCallback};
 use crate::apache::conn::Conn;
 use crate::apache::conn_io::Read;
 use crate::apache::hooks::{PreCloseHook, ProcessConnectionHook, SuspendResumeHook};
@@ -65,14 +65,17 @@ pub struct EventConn {
     dead: AtomicBool,
     /// When the session or the handler's timer needs a callback.
     next_wake: Mutex<Option<Instant>>,
-    /// A duplicate of the session's wake-up: readable when a Sender queued.
-    wakeup: OwnedFd,
+    /// Set when a Sender queued something (see `start`), cleared when a
+    /// round takes the queue.
+    pushed: Arc<AtomicBool>,
     /// "resource (handler 'name')", for the log.
     name: String,
     /// The resource alone, for trace lines (as the threaded driver's).
     resource: String,
     /// For the access log.
     figures: SharedFigures,
+    /// For log lines written from timed callbacks.
+    log: ConnLog,
 }
 
 struct Inner {
@@ -88,6 +91,8 @@ struct Inner {
     input_held: bool,
     /// This round read some input: the connection is busy.
     got_input: bool,
+    /// The connection's push flag (as in EventConn), cleared by `dispatch`.
+    pushed: Arc<AtomicBool>,
     /// The access-log line, written when the connection finishes.
     log_line: Option<LogLine>,
     /// Bytes read and written since the figures were last updated.
@@ -145,7 +150,7 @@ impl Inner {
         if server_is_stopping() {
             self.session.stop();
         }
-        self.session.acknowledge_wakeup();
+        self.pushed.store(false, Ordering::Release);
         self.dispatch.run(&mut self.session, Instant::now());
         match self.dispatch.take_failure() {
             Some(Failure::Error(error)) => {
@@ -286,16 +291,18 @@ impl TimedCallback for EventConn {
         let Some(inner) = guard.as_mut() else {
             return;
         };
-        inner.dispatch(Target::Process, &self.name);
+        // Alive: the pool cleanup empties `inner` before the connection goes.
+        let log = self.log.target();
+        inner.dispatch(log, &self.name);
         // Held input stays for a worker: the connection waits for
         // writability then, and the MPM resumes it once the client reads.
         let input_held = std::mem::take(&mut inner.input_held);
         // A callback cannot close the connection: once the session has
         // ended and its output is out, ending the socket's input has the
         // MPM resume it, and that worker closes it.
-        let after = self.after_output(inner, Target::Process);
+        let after = self.after_output(inner, log);
         inner.input_held = input_held;
-        self.report(inner, Target::Process);
+        self.report(inner, log);
         if matches!(after, After::Finish) {
             inner.io.end_input();
         }
@@ -331,18 +338,21 @@ pub fn start(
         log_line,
     } = opened;
     let log = Target::Connection(c);
-    let wakeup = match session.wakeup().as_fd().try_clone_to_owned() {
-        Ok(fd) => fd,
-        Err(e) => {
-            ws_log!(log, Level::Err, "WebSocket {name}: no wake-up: {e}");
-            return DONE;
-        }
-    };
+    // A push flags the connection and wakes the timing thread: no
+    // descriptor per connection (before any Sender is handed out).
+    let pushed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&pushed);
+    session.notify_pushes_with(move || {
+        flag.store(true, Ordering::Release);
+        notify_timer();
+    });
     registration.attach(session.sender(), stop_fd);
     let dispatch = Dispatch::open(handler, &mut session, Instant::now());
+    let io = AsyncIo::new(c);
     let state = Arc::new(EventConn {
+        log: io.log_handle(),
         inner: Mutex::new(Some(Inner {
-            io: AsyncIo::new(c),
+            io,
             session,
             dispatch,
             buf: vec![0; READ_CHUNK],
@@ -350,6 +360,7 @@ pub fn start(
             queue_held: false,
             input_held: false,
             got_input: false,
+            pushed: Arc::clone(&pushed),
             log_line,
             read: 0,
             written: 0,
@@ -360,7 +371,7 @@ pub fn start(
         retry_write: AtomicBool::new(false),
         dead: AtomicBool::new(false),
         next_wake: Mutex::new(None),
-        wakeup,
+        pushed,
         name,
         resource,
         figures,
@@ -413,7 +424,7 @@ impl ProcessConnectionHook for Resume {
                 break after;
             }
             drop(guard);
-            let more = c.wait_readable(state.wakeup.as_fd(), LINGER);
+            let more = c.wait_readable(LINGER) || state.pushed.load(Ordering::Acquire);
             guard = lock(&state.inner);
             if !more {
                 break after;
@@ -555,16 +566,13 @@ fn timer_loop(timer: &'static Timer) {
                 timeout = timeout.min(at.saturating_duration_since(now));
             }
         }
-        let mut fds = vec![timer.wake_rx.as_fd()];
-        fds.extend(watched.iter().map(|c| c.wakeup.as_fd()));
-        let ready = poll_readable(&fds, timeout);
-        if ready[0] {
+        if poll_readable(&[timer.wake_rx.as_fd()], timeout)[0] {
             let mut sink = [0u8; 64];
             while matches!((&timer.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
         }
         let now = Instant::now();
-        for (c, pushed) in watched.iter().zip(&ready[1..]) {
-            let due = *pushed
+        for c in &watched {
+            let due = c.pushed.load(Ordering::Acquire)
                 || c.retry_write.load(Ordering::Acquire)
                 || lock(&c.next_wake).is_some_and(|at| at <= now);
             if due

@@ -341,10 +341,15 @@ fn report_ending(r: Request<'_>, route: &Route, ws: &WebSocket<'_>, ending: Endi
 }
 
 /// How long the event MPM keeps a parked connection without client bytes:
-/// the main server's `Timeout` (a virtual host's own applies only where it
-/// also sets `KeepAliveTimeout`, so the shorter of the two is safe).
+/// the `Timeout` of the request's virtual host where that host sets
+/// `KeepAliveTimeout`, else of the connection's base server (event.c picks
+/// its queues that way).
 fn parking_timeout(r: Request<'_>) -> Duration {
-    r.server().timeout().min(r.main_server().timeout())
+    let server = r.server();
+    match r.connection().base_server() {
+        Some(base) if !server.sets_keep_alive_timeout() => base.timeout(),
+        _ => server.timeout(),
+    }
 }
 
 /// The event-style handler to park, when the event driver can serve this

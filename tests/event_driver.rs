@@ -350,3 +350,61 @@ fn a_parked_connection_answering_pings_lives_until_the_idle_timeout() {
         );
     }
 }
+
+/// Chat members that vanish (a reset, with pushes still queued for them)
+/// are freed one by one, each with one closing line, while the members
+/// that stay get every message in order and the child lives on.
+#[test]
+fn members_reset_with_pushes_queued_are_freed_and_the_rest_get_everything() {
+    let apache = Apache::start("event-reset", small_child(event_setup()));
+    let mut stayers: Vec<Client> = (0..10)
+        .map(|i| apache.connect_over(i % 2 == 1, "/chat?quiet"))
+        .collect();
+    // Members that never read: their pushes pile up in their queues.
+    let doomed: Vec<TcpStream> = (0..60)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", apache.port)).unwrap();
+            stream
+                .write_all(&upgrade_request("/chat?quiet", ""))
+                .unwrap();
+            stream
+        })
+        .collect();
+    let mut sender = apache.connect("/chat?quiet");
+    let payload = "x".repeat(2000);
+    let send = |sender: &mut Client, range: std::ops::Range<usize>| {
+        for i in range {
+            sender
+                .send(Message::text(format!("{i} {payload}")))
+                .unwrap();
+        }
+    };
+    send(&mut sender, 0..150);
+    // Unread data in their receive buffers: closing them sends resets.
+    drop(doomed);
+    send(&mut sender, 150..300);
+    for (n, ws) in stayers.iter_mut().chain([&mut sender]).enumerate() {
+        for i in 0..300 {
+            match read_data(ws) {
+                Message::Text(text) => {
+                    let body = text.split_once(": ").map(|(_, body)| body).unwrap_or("");
+                    assert!(
+                        body.starts_with(&format!("{i} ")),
+                        "member {n} expected message {i}, got {:.40}",
+                        text
+                    );
+                }
+                other => panic!("member {n}: {other:?}"),
+            }
+        }
+    }
+    let needle = "closed: sent close";
+    assert_eq!(apache.wait_log_lines(needle, 60).len(), 60);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(apache.log_lines(needle).len(), 60, "one line each");
+    let log = apache.error_log();
+    assert!(!log.contains("exit signal"), "{log}");
+    for ws in stayers.iter_mut() {
+        ws.send(Message::text("still here")).unwrap();
+    }
+}

@@ -40,10 +40,10 @@ impl<'c> Conn<'c> {
         unsafe { !(*self.as_ptr()).cs.is_null() }
     }
 
-    /// Waits up to `timeout` for the client's socket, or `wakeup`, to be
-    /// readable; true if one is. Only meaningful once the input filters
+    /// Waits up to `timeout` for the client's socket to be readable; true
+    /// if it is. Only meaningful once the input filters
     /// are drained (read until nothing is left), as before parking.
-    pub fn wait_readable(&self, wakeup: BorrowedFd<'_>, timeout: Duration) -> bool {
+    pub fn wait_readable(&self, timeout: Duration) -> bool {
         let mut fd: ffi::apr_os_sock_t = -1;
         // SAFETY: the live connection's socket; apr_os_sock_get only reads it.
         let found = unsafe {
@@ -56,7 +56,7 @@ impl<'c> Conn<'c> {
         // SAFETY: the socket stays open while a worker serves its
         // connection, as the caller (the process_connection hook) does.
         let socket = unsafe { BorrowedFd::borrow_raw(fd) };
-        poll_readable(&[socket, wakeup], timeout).contains(&true)
+        poll_readable(&[socket], timeout)[0]
     }
 
     /// Keeps `state` in this module's `c->conn_config` slot until `c->pool`
@@ -208,6 +208,26 @@ pub struct AsyncIo {
 // its lock, which is what Apache requires of c->bucket_alloc and mod_ssl.
 unsafe impl Send for AsyncIo {}
 
+/// Logs about a connection from a timed callback, so the lines carry the
+/// client's address as the workers' lines do. Use it only where the
+/// connection is known to be alive (its state not yet cleaned up).
+pub struct ConnLog(*mut ffi::conn_rec);
+
+// SAFETY: only the pointer moves between threads; it is dereferenced by
+// `target`'s users under the same rule as AsyncIo (the owner's lock, the
+// connection alive).
+unsafe impl Send for ConnLog {}
+// SAFETY: as for Send: `target` only reads the connection, under that rule.
+unsafe impl Sync for ConnLog {}
+
+impl ConnLog {
+    pub fn target(&self) -> Target<'_> {
+        // SAFETY: the caller checked the connection is alive (see the type's
+        // doc); logging reads the connection only.
+        Target::Connection(unsafe { Conn::from_raw(self.0) })
+    }
+}
+
 impl AsyncIo {
     /// Made on the thread that runs the handler, before the request ends.
     pub fn new(c: Conn<'_>) -> AsyncIo {
@@ -220,6 +240,11 @@ impl AsyncIo {
                 output: ffi::apr_brigade_create((*c).pool, (*c).bucket_alloc),
             }
         }
+    }
+
+    /// A handle to log about this connection from a timed callback.
+    pub fn log_handle(&self) -> ConnLog {
+        ConnLog(self.c)
     }
 
     /// One non-blocking read through the input filters.

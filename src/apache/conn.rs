@@ -3,6 +3,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 use super::ffi;
+use super::server::Server;
 
 /// A live connection; `'c` is at most the life of `c->pool`.
 #[derive(Clone, Copy)]
@@ -35,5 +36,13 @@ impl<'c> Conn<'c> {
     pub fn is_secondary(&self) -> bool {
         // SAFETY: a plain field read on the live connection.
         unsafe { !(*self.as_ptr()).master.is_null() }
+    }
+
+    /// The server the connection's address and port belong to (its default
+    /// virtual host), before any request picks a name-based one.
+    pub fn base_server(&self) -> Option<Server<'c>> {
+        // SAFETY: c->base_server belongs to the running configuration,
+        // which outlives the connection.
+        unsafe { Server::from_raw((*self.as_ptr()).base_server) }
     }
 }

@@ -2,7 +2,6 @@
 //! (`LogLevel rswebsocket:debug`).
 use std::ffi::CString;
 use std::os::raw::c_int;
-use std::ptr;
 
 use super::conn::Conn;
 use super::ffi;
@@ -46,13 +45,23 @@ pub fn write(target: Target<'_>, level: Level, file: &'static str, line: u32, ms
     let line = line as c_int;
     let level = level as c_int;
     // SAFETY: file and fmt are NUL-terminated static strings, text outlives
-    // the call, and the records are live for the current hook (or NULL for
-    // no server, which Apache accepts).
+    // the call, and the records are live for the current hook;
+    // ap_server_conf is the running configuration's main server (NULL
+    // before one is loaded, which Apache accepts).
     unsafe {
         match target {
-            Target::Process => {
-                ffi::ap_log_error_(file, line, index, level, 0, ptr::null(), fmt, text.as_ptr())
-            }
+            // ap_server_conf, not NULL: with NULL httpd filters by its
+            // compiled-in level (warn), so debug and trace lines vanished.
+            Target::Process => ffi::ap_log_error_(
+                file,
+                line,
+                index,
+                level,
+                0,
+                ffi::ap_server_conf,
+                fmt,
+                text.as_ptr(),
+            ),
             Target::Server(s) => {
                 ffi::ap_log_error_(file, line, index, level, 0, s.as_ptr(), fmt, text.as_ptr())
             }

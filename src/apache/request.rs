@@ -53,13 +53,6 @@ impl<'r> Request<'r> {
         unsafe { Server::from_raw(self.rec().server) }.expect("a request without a server")
     }
 
-    /// The main server (`ap_server_conf`): its settings are the MPM's.
-    pub fn main_server(&self) -> Server<'r> {
-        // SAFETY: ap_server_conf is set before any request is served and
-        // belongs to the same running configuration as the request's server.
-        unsafe { Server::from_raw(ffi::ap_server_conf) }.unwrap_or_else(|| self.server())
-    }
-
     pub fn pool(&self) -> Pool<'r> {
         // SAFETY: r->pool lives exactly as long as the request.
         unsafe { Pool::from_raw(self.rec().pool) }

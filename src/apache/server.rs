@@ -45,6 +45,13 @@ impl<'s> Server<'s> {
         Duration::from_micros(self.rec().timeout as u64)
     }
 
+    /// Whether this server sets `KeepAliveTimeout` itself (rather than
+    /// inheriting it): the event MPM then applies its own `Timeout` to
+    /// connections parked for its requests.
+    pub fn sets_keep_alive_timeout(&self) -> bool {
+        self.rec().keep_alive_timeout_set() != 0
+    }
+
     /// This module's configuration of the server.
     pub fn config<T: ServerConfigType>(&self) -> &'s T {
         // SAFETY: see config_slot; nothing changes it once the server runs.

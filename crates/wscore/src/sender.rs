@@ -44,7 +44,30 @@ impl std::error::Error for QueueError {}
 struct Shared {
     queue: Mutex<VecDeque<Outgoing>>,
     closed: AtomicBool,
-    wake_writer: UnixStream,
+    notify: Notify,
+}
+
+/// How a [`Sender`] tells the connection that something was queued.
+enum Notify {
+    /// A byte on a socket pair whose other end the connection's thread
+    /// polls beside its socket (the threaded driver).
+    Pipe(UnixStream),
+    /// A function of the driver's: no descriptor per connection (the
+    /// event driver, which may hold tens of thousands).
+    Call(Box<dyn Fn() + Send + Sync>),
+}
+
+impl Notify {
+    fn notify(&self) {
+        match self {
+            // One pending byte is enough to wake the reader; if the pipe
+            // is full a wake-up is already pending, so WouldBlock is fine.
+            Notify::Pipe(writer) => {
+                let _ = (&*writer).write(&[1]);
+            }
+            Notify::Call(call) => call(),
+        }
+    }
 }
 
 impl Shared {
@@ -88,7 +111,7 @@ impl Sender {
     /// Interrupts the connection's wait for input without sending anything,
     /// so its thread looks at the server's state (e.g. a shutdown) now.
     pub fn wake(&self) {
-        let _ = (&self.shared.wake_writer).write(&[1]);
+        self.shared.notify.notify();
     }
 
     /// False once the connection has ended.
@@ -114,18 +137,17 @@ impl Sender {
             queue.len() == 1
         };
         if was_empty {
-            // One pending byte is enough to wake the reader; if the pipe is
-            // full a wake-up is already pending, so WouldBlock is fine.
-            let _ = (&self.shared.wake_writer).write(&[1]);
+            self.shared.notify.notify();
         }
         Ok(())
     }
 }
 
-/// The connection thread's side: the wake-up to wait on and the queue to drain.
+/// The connection's side: the wake-up to wait on (unless the driver is
+/// notified by a function) and the queue to drain.
 pub struct Inbox {
     shared: Arc<Shared>,
-    wakeup: Wakeup,
+    wakeup: Option<Wakeup>,
 }
 
 /// The readable end of the wake-up channel; the transport polls its fd.
@@ -151,19 +173,28 @@ impl Wakeup {
 }
 
 impl Inbox {
+    /// Woken through a socket pair: [`Inbox::wakeup`] is readable when a
+    /// Sender queued something.
     pub fn new() -> io::Result<Inbox> {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
+        Ok(Inbox::with(Notify::Pipe(writer), Some(Wakeup { reader })))
+    }
+
+    /// Calls `notify` (on the sending thread) when a Sender queues into an
+    /// empty queue, or wakes the connection; no descriptor.
+    pub fn notifying(notify: impl Fn() + Send + Sync + 'static) -> Inbox {
+        Inbox::with(Notify::Call(Box::new(notify)), None)
+    }
+
+    fn with(notify: Notify, wakeup: Option<Wakeup>) -> Inbox {
         let shared = Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             closed: AtomicBool::new(false),
-            wake_writer: writer,
+            notify,
         });
-        Ok(Inbox {
-            shared,
-            wakeup: Wakeup { reader },
-        })
+        Inbox { shared, wakeup }
     }
 
     pub fn sender(&self) -> Sender {
@@ -172,8 +203,9 @@ impl Inbox {
         }
     }
 
-    pub fn wakeup(&self) -> &Wakeup {
-        &self.wakeup
+    /// The descriptor to poll, unless this inbox notifies by a function.
+    pub fn wakeup(&self) -> Option<&Wakeup> {
+        self.wakeup.as_ref()
     }
 
     /// Takes everything queued so far, oldest first.
@@ -184,14 +216,16 @@ impl Inbox {
         if queue.is_empty() {
             return VecDeque::new();
         }
-        self.wakeup.drain();
+        self.acknowledge_wakeup();
         std::mem::take(&mut *queue)
     }
 
     /// Clears a wake-up that fired; a byte written after its items were
     /// already taken would otherwise keep the wake-up readable.
     pub fn acknowledge_wakeup(&self) {
-        self.wakeup.drain();
+        if let Some(wakeup) = &self.wakeup {
+            wakeup.drain();
+        }
     }
 
     /// Refuses further sends; called when the connection ends.
@@ -237,25 +271,33 @@ mod tests {
         let inbox = Inbox::new().unwrap();
         let mut probe = [0u8; 1];
         assert!(
-            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            (&inbox.wakeup.as_ref().unwrap().reader)
+                .read(&mut probe)
+                .is_err(),
             "readable before any send"
         );
         inbox.sender().send_ping(b"x".to_vec()).unwrap();
         inbox.sender().send_ping(b"y".to_vec()).unwrap();
         assert_eq!(inbox.take_all().len(), 2);
         assert!(
-            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            (&inbox.wakeup.as_ref().unwrap().reader)
+                .read(&mut probe)
+                .is_err(),
             "drained twice?"
         );
         inbox.sender().send_ping(b"z".to_vec()).unwrap();
         assert_eq!(
-            (&inbox.wakeup.reader).read(&mut probe).unwrap(),
+            (&inbox.wakeup.as_ref().unwrap().reader)
+                .read(&mut probe)
+                .unwrap(),
             1,
             "no wake byte"
         );
         assert_eq!(inbox.take_all().len(), 1);
         assert!(
-            (&inbox.wakeup.reader).read(&mut probe).is_err(),
+            (&inbox.wakeup.as_ref().unwrap().reader)
+                .read(&mut probe)
+                .is_err(),
             "still readable after drain"
         );
     }
@@ -274,5 +316,24 @@ mod tests {
         drop(inbox);
         assert!(!sender.is_open());
         assert_eq!(sender.send_text("late"), Err(QueueError::Closed));
+    }
+
+    #[test]
+    fn a_notifying_inbox_calls_its_function_once_per_empty_queue() {
+        use std::sync::atomic::AtomicUsize;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let inbox = Inbox::notifying(move || {
+            counted.fetch_add(1, Ordering::Relaxed);
+        });
+        assert!(inbox.wakeup().is_none(), "no descriptor");
+        let sender = inbox.sender();
+        sender.send_text("a").unwrap();
+        sender.send_text("b").unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 1, "once until drained");
+        assert_eq!(inbox.take_all().len(), 2);
+        sender.send_text("c").unwrap();
+        sender.wake();
+        assert_eq!(calls.load(Ordering::Relaxed), 3);
     }
 }

@@ -123,9 +123,18 @@ impl Session {
         self.inbox.sender()
     }
 
-    /// Readable when a [`Sender`] queued something: what a blocking wait polls.
-    pub fn wakeup(&self) -> &Wakeup {
+    /// Readable when a [`Sender`] queued something: what a blocking wait
+    /// polls (`None` after [`Session::notify_pushes_with`]).
+    pub fn wakeup(&self) -> Option<&Wakeup> {
         self.inbox.wakeup()
+    }
+
+    /// Pushes call `notify` (on the pushing thread) instead of making a
+    /// descriptor readable: for a driver that parks many connections. Call
+    /// it before any [`Sender`] is handed out; earlier ones stay with the
+    /// old queue.
+    pub fn notify_pushes_with(&mut self, notify: impl Fn() + Send + Sync + 'static) {
+        self.inbox = Inbox::notifying(notify);
     }
 
     /// Clears a wake-up that fired (its items are taken by [`Session::drain_queue`]).

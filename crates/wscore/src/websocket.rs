@@ -241,7 +241,7 @@ impl<'t> WebSocket<'t> {
             }
             let wake = self.session.next_wake(now).into_iter().chain(until).min();
             let wait = Wait {
-                wakeup: Some(self.session.wakeup()),
+                wakeup: self.session.wakeup(),
                 timeout: wake.map(|at| at.saturating_duration_since(now)),
             };
             match self.transport.read(&mut self.read_buf, wait)? {
