@@ -1,8 +1,9 @@
 #!/bin/bash
-# `make bench`: this module (a) against Apache + mod_proxy_wstunnel in front
-# of a tokio-tungstenite echo server (b) and that server alone (c), on
-# loopback, client and servers pinned to different cores, each row run
-# A B C A B C so the ratios survive a noisy machine. Prints a markdown table.
+# `make bench`: this module (a, its default event driver; t, the threaded
+# driver) against Apache + mod_proxy_wstunnel in front of a
+# tokio-tungstenite echo server (b) and that server alone (c), on loopback,
+# client and servers pinned to different cores, each row run A T B C A T B C
+# so the ratios survive a noisy machine. Prints a markdown table.
 #
 # usage: bench/run.sh MODULE_SO WSLOAD WSECHO   (env SECONDS_PER_RUN, default 3;
 #        BENCH_SECTIONS, below; wsfanout is taken from WSLOAD's directory)
@@ -29,14 +30,15 @@ if ! section echo; then
     exec "$here/event-rows.sh" "$module" "$wsload" "$wsecho"
 fi
 
-# Ports from BENCH_PORT_BASE (default 27100): a = module, b = Apache proxy,
-# b's backend, c = tungstenite alone. All must be free.
+# Ports from BENCH_PORT_BASE (default 27100): a = module (its default, the
+# event driver), b = Apache proxy, b's backend, c = tungstenite alone,
+# t = module with WebSocketDriver threaded. All must be free.
 base=${BENCH_PORT_BASE:-27100}
 A_PORT=$base A_TLS=$((base + 1)) B_PORT=$((base + 2)) B_TLS=$((base + 3)) B_BACKEND=$((base + 4))
-C_PORT=$((base + 5)) C_TLS=$((base + 6))
-for port in $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS; do
+C_PORT=$((base + 5)) C_TLS=$((base + 6)) T_PORT=$((base + 7)) T_TLS=$((base + 8))
+for port in $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS $T_PORT $T_TLS; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "127.0.0.1:$port is already in use: set BENCH_PORT_BASE to a free range of 7 ports" >&2
+        echo "127.0.0.1:$port is already in use: set BENCH_PORT_BASE to a free range of 9 ports" >&2
         exit 1
     fi
 done
@@ -97,6 +99,8 @@ start_wsecho() { # port [tls args]
 mkdir -p "$work"
 start_apache a $A_PORT $A_TLS "WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" ""
 a_pid=$started_pid
+start_apache t $T_PORT $T_TLS "WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" "WebSocketDriver threaded"
+t_pid=$started_pid
 start_wsecho $B_BACKEND
 b_backend_pid=${pids[-1]}
 start_apache b $B_PORT $B_TLS "# no WebSocket handlers: the proxy serves /echo" \
@@ -112,6 +116,7 @@ c_tls_pid=${pids[-1]}
 url() { # peer tls
     case "$1:$2" in
         a:no) echo "ws://127.0.0.1:$A_PORT/echo" ;; a:yes) echo "wss://127.0.0.1:$A_TLS/echo" ;;
+        t:no) echo "ws://127.0.0.1:$T_PORT/echo" ;; t:yes) echo "wss://127.0.0.1:$T_TLS/echo" ;;
         b:no) echo "ws://127.0.0.1:$B_PORT/echo" ;; b:yes) echo "wss://127.0.0.1:$B_TLS/echo" ;;
         c:no) echo "ws://127.0.0.1:$C_PORT/" ;; c:yes) echo "wss://127.0.0.1:$C_TLS/" ;;
     esac
@@ -119,6 +124,7 @@ url() { # peer tls
 server_pids() { # peer tls
     case "$1:$2" in
         a:*) echo "--server-pid $a_pid" ;;
+        t:*) echo "--server-pid $t_pid" ;;
         b:*) echo "--server-pid $b_pid --server-pid $b_backend_pid" ;;
         c:no) echo "--server-pid $c_pid" ;; c:yes) echo "--server-pid $c_tls_pid" ;;
     esac
@@ -142,8 +148,8 @@ mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
 fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
 
-echo "| test | figure | (a) module | (b) wstunnel + tungstenite | (c) tungstenite | a÷b | a÷c | p99 µs a / b / c | server CPU a / b / c | errors |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| test | figure | (a) module, event driver | (t) module, threaded driver | (b) wstunnel + tungstenite | (c) tungstenite | a÷t | a÷b | a÷c | p99 µs a / t / b / c | server CPU a / t / b / c | errors |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 # name metric(msgs_per_s|mb_per_s) tls wsload-args...
 echo_row() {
@@ -154,15 +160,15 @@ echo_row() {
     if [[ "$*" == *--deflate* ]]; then
         r=$(load echo a "$tls" --duration 1 "$@")
         if [ "$(field "$r" deflate)" != yes ]; then
-            echo "| $name | $metric | n/a (no permessage-deflate in this build) | | | | | | | |"
+            echo "| $name | $metric | n/a (no permessage-deflate in this build) | | | | | | | | | |"
             return
         fi
     fi
-    for peer in a b c; do first[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
-    for peer in a b c; do second[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
+    for peer in a t b c; do first[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
+    for peer in a t b c; do second[$peer]=$(load echo $peer "$tls" --duration "$secs" "$@"); done
     declare -A value p99 cpu
     local errors=0
-    for peer in a b c; do
+    for peer in a t b c; do
         value[$peer]=$(mean "$(field "${first[$peer]}" "$metric")" "$(field "${second[$peer]}" "$metric")")
         p99[$peer]=$(mean "$(field "${first[$peer]}" p99_us)" "$(field "${second[$peer]}" p99_us)")
         cpu[$peer]=$(awk -v x="$(mean "$(field "${first[$peer]}" server_cpu)" "$(field "${second[$peer]}" server_cpu)")" 'BEGIN { printf "%.0f%%", x * 100 }')
@@ -174,7 +180,7 @@ echo_row() {
     if [[ "$*" == *--deflate* ]]; then
         name="$name (b, c uncompressed)"
     fi
-    echo "| $name | $label | $(fmt "${value[a]}") | $(fmt "${value[b]}") | $(fmt "${value[c]}") | $(ratio "${value[a]}" "${value[b]}") | $(ratio "${value[a]}" "${value[c]}") | $(fmt "${p99[a]}") / $(fmt "${p99[b]}") / $(fmt "${p99[c]}") | ${cpu[a]} / ${cpu[b]} / ${cpu[c]} | $errors |"
+    echo "| $name | $label | $(fmt "${value[a]}") | $(fmt "${value[t]}") | $(fmt "${value[b]}") | $(fmt "${value[c]}") | $(ratio "${value[a]}" "${value[t]}") | $(ratio "${value[a]}" "${value[b]}") | $(ratio "${value[a]}" "${value[c]}") | $(fmt "${p99[a]}") / $(fmt "${p99[t]}") / $(fmt "${p99[b]}") / $(fmt "${p99[c]}") | ${cpu[a]} / ${cpu[t]} / ${cpu[b]} / ${cpu[c]} | $errors |"
 }
 
 echo_row "1 × 32 B" msgs_per_s no --connections 1 --size 32
@@ -187,15 +193,15 @@ echo_row "wss 64 × 32 B" msgs_per_s yes --connections 64 --size 32
 
 # Hold: memory is not noisy, so once per peer.
 declare -A held kib
-for peer in a b c; do
+for peer in a t b c; do
     r=$(load hold $peer no --connections 5000 --ping-interval 2 --hold 3)
     held[$peer]=$(field "$r" held)
     kib[$peer]=$(field "$r" kib_per_conn)
 done
-echo "| hold 5,000 idle (ping every 2 s) | KiB server memory per connection (lower is better) | $(fmt "${kib[a]}") (${held[a]:-0} held) | $(fmt "${kib[b]}") (${held[b]:-0} held) | $(fmt "${kib[c]}") (${held[c]:-0} held) | $(ratio "${kib[a]}" "${kib[b]}") | $(ratio "${kib[a]}" "${kib[c]}") | | | |"
+echo "| hold 5,000 idle (ping every 2 s) | KiB server memory per connection (lower is better) | $(fmt "${kib[a]}") (${held[a]:-0} held) | $(fmt "${kib[t]}") (${held[t]:-0} held) | $(fmt "${kib[b]}") (${held[b]:-0} held) | $(fmt "${kib[c]}") (${held[c]:-0} held) | $(ratio "${kib[a]}" "${kib[t]}") | $(ratio "${kib[a]}" "${kib[b]}") | $(ratio "${kib[a]}" "${kib[c]}") | | | |"
 
 echo
-echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client on CPU 0, servers on CPU 1; ${secs} s per run, figures are the mean of two runs per peer (A B C A B C)."
+echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); client on CPU 0, servers on CPU 1; ${secs} s per run, figures are the mean of two runs per peer (A T B C A T B C)."
 
 if section hold || section site; then
     # The event driver's rows (bench/event-rows.sh), once this table's
