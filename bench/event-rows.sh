@@ -15,7 +15,8 @@
 # usage: bench/event-rows.sh MODULE_SO WSLOAD WSECHO
 # env:   BENCH_SECTIONS  hold, site or all (default; a comma-separated list,
 #                        as bench/run.sh takes it)
-#        HOLD_CONNECTIONS (50000), HOLD_TLS_CONNECTIONS (50000),
+#        HOLD_CONNECTIONS (50000), HOLD_TLS_CONNECTIONS (20000),
+#        HOLD_CHILDREN × HOLD_THREADS (8 × 8: MaxRequestWorkers stays 64),
 #        HOLD_DEFLATE_CONNECTIONS (5000),
 #        HOLD_THREADED_CONNECTIONS (7000), HOLD_TOKIO_CONNECTIONS (10000),
 #        SITE_CONNECTIONS (10000), SITE_FACTOR (AsyncRequestWorkerFactor, 100),
@@ -58,27 +59,27 @@ mkdir -p "$work"
 short() { echo "${1:0:90}" | tr '|' '/'; }
 
 if want hold; then
-    # 64 worker threads in all. WebSocket rows: 32 children of 2 threads;
-    # one child may open 20,000 files here and a parked plain WebSocket
-    # holds several (5 at the time of writing: the table prints the figure),
-    # so 50,000 need more than 8 or 16 children. A child stops accepting at
-    # ThreadsPerChild + idle workers × AsyncRequestWorkerFactor connections,
-    # and starts again only below ThreadsPerChild + (idle workers - 1) ×
-    # the factor: with 2 threads and 1800, between 1,802 and 3,602 (18,000
-    # descriptors), so 32 children take 57,000 at least. A child that stopped
-    # accepting looks again only when one of its connections wakes it: the
-    # clients ping every 30 s, so none stays closed for good.
-    # The floor's row: 8 children of 8 threads, factor 2000 (one descriptor
-    # per connection). A child with every worker busy, or at its limit,
-    # closes all the keep-alive connections it holds (so that clients go
-    # to another child): 8 workers a child never all serve the at most 5
-    # requests in flight, and 8 × (8 + 7 × 2000) is well above 50,000.
+    # 64 worker threads in all: 8 children of 8. A child may open 20,000
+    # files here, and a parked plain WebSocket holds 2 (5 before 3f26d49:
+    # then 8 children could not hold 50,000, and one that runs out exits
+    # with all its connections; HOLD_CHILDREN=32 HOLD_THREADS=2 did).
+    # A child stops accepting at ThreadsPerChild + idle workers ×
+    # AsyncRequestWorkerFactor connections, and starts again only below
+    # ThreadsPerChild + (idle workers - 1) × the factor, when something
+    # wakes its listener (the clients ping every 30 s for that). The factor
+    # makes children × (threads + (threads - 1) × factor) 10% more than the
+    # connections: 982 for 50,000 on 8 × 8, a child between 6,882 and 7,864
+    # connections (15,700 descriptors).
+    # The floor: factor 2000 (one descriptor per connection). A child with
+    # every worker busy, or at its limit, closes all the keep-alive
+    # connections it holds (so that clients go to another child): 8 workers
+    # a child never all serve the at most 5 requests in flight.
     hold_mpm() { # children threads factor
         echo "<IfModule mpm_event_module>
     ServerLimit              $1
     ThreadLimit              $2
     ThreadsPerChild          $2
-    MaxRequestWorkers        64
+    MaxRequestWorkers        $(($1 * $2))
     StartServers             $1
     MinSpareThreads          $2
     MaxSpareThreads          64
@@ -106,10 +107,18 @@ MaxKeepAliveRequests 0"
         shift 2
         for port in "$@"; do echo "--url $scheme://127.0.0.1:$port$path"; done
     }
+    hold_children=${HOLD_CHILDREN:-8} hold_threads=${HOLD_THREADS:-8}
+    if [ "$hold_threads" -lt 2 ] || [ $((hold_children * hold_threads)) -gt 64 ]; then
+        echo "HOLD_THREADS must be 2 or more, and HOLD_CHILDREN × HOLD_THREADS at most 64" >&2
+        exit 1
+    fi
+    hold_factor=$(((${HOLD_CONNECTIONS:-50000} * 11 / 10 / hold_children - hold_threads) / (hold_threads - 1) + 1))
     chromium_offer='permessage-deflate; client_max_window_bits'
     n_all=${HOLD_CONNECTIONS:-50000}
     n_deflate=${HOLD_DEFLATE_CONNECTIONS:-5000}
-    n_tls=${HOLD_TLS_CONNECTIONS:-50000}
+    # TLS handshakes are slow on 2 shared cores (170 to 400 a second): the
+    # default keeps `make bench` near 12 minutes.
+    n_tls=${HOLD_TLS_CONNECTIONS:-20000}
 
     echo "| hold (idle: a WebSocket echoes one 64 B message, then pings every 30 s) | connections | held (client / server side) | up at the end | server PSS idle → held | KiB per connection | ramp s | fds per connection (most in one process) | first error |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -138,27 +147,27 @@ $5"
     hold_row "the same, MaxMemFree 1" keepalive "$n_all" 120
     floor_memfree=$kib_per_conn
 
-    event_apache ws 32 2 1800 ""
+    event_apache ws "$hold_children" "$hold_threads" "$hold_factor" ""
     # shellcheck disable=SC2207
     args=($(urls ws /echo "${plain_ports[@]}") --first-message 64 --ping-interval 30)
     hold_row "ws, event driver" hold "$n_all" 120
     ws=$kib_per_conn
 
-    event_apache ws-memfree 32 2 1800 "MaxMemFree 1"
+    event_apache ws-memfree "$hold_children" "$hold_threads" "$hold_factor" "MaxMemFree 1"
     hold_row "the same, MaxMemFree 1" hold "$n_all" 120
     ws_memfree=$kib_per_conn
 
-    event_apache wss 32 2 1800 ""
+    event_apache wss "$hold_children" "$hold_threads" "$hold_factor" ""
     # shellcheck disable=SC2207
     args=($(urls wss /echo "${tls_ports[@]}") --first-message 64 --ping-interval 30)
     hold_row "wss, event driver" hold "$n_tls" 180
 
-    event_apache deflate 32 2 1800 ""
+    event_apache deflate "$hold_children" "$hold_threads" "$hold_factor" ""
     # shellcheck disable=SC2207
     args=($(urls ws /echo "${plain_ports[@]}") --first-message 64 --ping-interval 30 --extensions "$chromium_offer")
     hold_row "ws permessage-deflate (Chromium's offer), event driver" hold "$n_deflate" 120
 
-    event_apache deflate-bounded 32 2 1800 "WebSocketCompressionMaxWindowBits 10"
+    event_apache deflate-bounded "$hold_children" "$hold_threads" "$hold_factor" "WebSocketCompressionMaxWindowBits 10"
     hold_row "the same, WebSocketCompressionMaxWindowBits 10" hold "$n_deflate" 120
 
     # The threaded driver with the MPM sized for it (a thread per
@@ -186,7 +195,7 @@ WebSocketDriver threaded"
     echo
     targets "" "$ws" "$floor"
     targets ", MaxMemFree 1" "$ws_memfree" "$floor_memfree"
-    echo "Hold: Apache with 32 children × 2 threads (MaxRequestWorkers 64, AsyncRequestWorkerFactor 1800; the floor: 8 × 8, factor 2000), fresh for each row; clients: wsload processes of at most ${PER_PROCESS:-10000} connections each (20,000 open files per process here), spread over 4 ports."
+    echo "Hold: Apache with $hold_children children × $hold_threads threads (MaxRequestWorkers 64, AsyncRequestWorkerFactor $hold_factor; the floor: 8 × 8, factor 2000), fresh for each row; clients: wsload processes of at most ${PER_PROCESS:-10000} connections each (20,000 open files per process here), spread over 4 ports."
     echo
 fi
 
