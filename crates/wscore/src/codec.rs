@@ -32,6 +32,9 @@ pub trait Codec: Send {
     fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError;
     /// Part of a frame has arrived, the rest has not.
     fn is_mid_frame(&self) -> bool;
+    /// Frees buffer capacity that holds nothing (see
+    /// [`Protocol::release_idle_memory`]).
+    fn release_idle_memory(&mut self) {}
     /// The peer closed TCP. Returns true when that is this draft's normal
     /// close (Hixie-75 has no close frame): a `Close` event follows.
     fn peer_closed_connection(&mut self) -> bool {
@@ -50,6 +53,10 @@ impl Codec for Protocol {
 
     fn fail_connection(&mut self, error: ProtocolError) -> ProtocolError {
         Protocol::fail_connection(self, error)
+    }
+
+    fn release_idle_memory(&mut self) {
+        Protocol::release_idle_memory(self)
     }
 
     fn feed(&mut self, bytes: &[u8]) {

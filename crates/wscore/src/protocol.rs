@@ -327,6 +327,24 @@ impl Protocol {
         Ok(())
     }
 
+    /// Gives back the buffers' memory where they hold nothing (a large
+    /// message leaves its capacity behind): for a connection about to wait.
+    pub fn release_idle_memory(&mut self) {
+        if self.input_pos == self.input.len() {
+            self.input = Vec::new();
+            self.input_pos = 0;
+        }
+        // Empty, not "between messages": a frame's payload streams in here
+        // before the message is complete.
+        if self.message.is_empty() {
+            self.message = Vec::new();
+        }
+        if self.output_pos == self.output.len() {
+            self.output = Vec::new();
+            self.output_pos = 0;
+        }
+    }
+
     /// Bytes waiting to be written to the peer.
     pub fn output(&self) -> &[u8] {
         &self.output[self.output_pos..]
@@ -1347,6 +1365,39 @@ mod tests {
             p.output(),
             [0x02, 0x01, b'a', 0x89, 0x00, 0x00, 0x01, b'b', 0x80, 0x01, b'c', 0x81, 0x01, b'd']
         );
+    }
+
+    #[test]
+    fn an_idle_connection_gives_back_what_a_large_message_took() {
+        let mut p = Protocol::new(ProtocolConfig::default());
+        let big = vec![7u8; 1 << 20];
+        p.feed(&client_frame(0x82, &big));
+        assert_eq!(
+            p.poll_event(),
+            Ok(Some(Event::Message(Message::Binary(big.clone()))))
+        );
+        p.send_message(DataKind::Binary, &big).unwrap();
+        let n = p.output().len();
+        p.consume_output(n);
+        assert!(p.input.capacity() + p.output.capacity() >= 2 << 20);
+        p.release_idle_memory();
+        assert_eq!(
+            p.input.capacity() + p.message.capacity() + p.output.capacity(),
+            0
+        );
+        // A message half received keeps its bytes, whole frames and
+        // payload streaming in alike.
+        for payload in [b"kept".to_vec(), (0..100_000).map(|i| i as u8).collect()] {
+            let frame = client_frame(0x82, &payload);
+            for cut in [8, frame.len() / 2, frame.len() - 1] {
+                p.feed(&frame[..cut]);
+                assert_eq!(p.poll_event(), Ok(None));
+                p.release_idle_memory();
+                p.feed(&frame[cut..]);
+                let whole = Event::Message(Message::Binary(payload.clone()));
+                assert_eq!(p.poll_event(), Ok(Some(whole)));
+            }
+        }
     }
 
     #[test]

@@ -425,6 +425,16 @@ impl Session {
         }
     }
 
+    /// Gives back the memory of buffers that hold nothing: for a driver
+    /// about to park the connection (an idle WebSocket then costs little
+    /// however large its last message was).
+    pub fn release_idle_memory(&mut self) {
+        self.codec.release_idle_memory();
+        if let Some(stream) = self.stream.as_mut() {
+            stream.release_idle_memory();
+        }
+    }
+
     /// Marks the first `n` bytes of [`Session::output`] as written.
     pub fn consume_output(&mut self, n: usize) {
         match &mut self.stream {

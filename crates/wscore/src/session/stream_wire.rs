@@ -50,4 +50,11 @@ impl StreamWire {
             self.written = 0;
         }
     }
+
+    pub(super) fn release_idle_memory(&mut self) {
+        if self.written == self.deflated.len() {
+            self.deflated = Vec::new();
+            self.written = 0;
+        }
+    }
 }
