@@ -96,3 +96,24 @@ impl CpuMeter {
         (client / wall, server / wall)
     }
 }
+
+/// Raises this process's open-files limit to `want` if the hard limit
+/// allows; Err carries the limit it stays at.
+pub fn raise_fd_limit(want: u64) -> Result<(), u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        if limit.rlim_cur < want {
+            limit.rlim_cur = want.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    if limit.rlim_cur < want {
+        return Err(limit.rlim_cur);
+    }
+    Ok(())
+}

@@ -103,23 +103,7 @@ fn run() -> Result<(), String> {
 
 /// One descriptor per member.
 fn raise_fd_limit(want: u64) -> Result<(), String> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        if limit.rlim_cur < want {
-            limit.rlim_cur = want.min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-    if limit.rlim_cur < want {
-        return Err(format!(
-            "{want} file descriptors needed, the limit is {}: fewer --members",
-            limit.rlim_cur
-        ));
-    }
-    Ok(())
+    loadgen::procstat::raise_fd_limit(want).map_err(|limit| {
+        format!("{want} file descriptors needed, the limit is {limit}: fewer --members")
+    })
 }

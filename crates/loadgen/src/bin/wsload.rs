@@ -252,23 +252,6 @@ fn run_memory(args: &Args) -> Result<(), String> {
 
 /// Each held connection needs a descriptor.
 fn raise_fd_limit(want: u64) -> Result<(), String> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read/write the struct we pass.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        if limit.rlim_cur < want {
-            limit.rlim_cur = want.min(limit.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-    if limit.rlim_cur < want {
-        return Err(format!(
-            "need {want} file descriptors, the limit is {}",
-            limit.rlim_cur
-        ));
-    }
-    Ok(())
+    loadgen::procstat::raise_fd_limit(want)
+        .map_err(|limit| format!("need {want} file descriptors, the limit is {limit}"))
 }
