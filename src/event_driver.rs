@@ -31,8 +31,8 @@ use crate::lifecycle::server_is_stopping;
 use crate::registry::Registration;
 use crate::ws_log;
 
-/// Bytes read at a time.
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read at a time (one buffer per thread, so it can be large).
+const READ_CHUNK: usize = 64 * 1024;
 
 thread_local! {
     /// The read buffer, one per thread rather than per connection: a parked
@@ -426,15 +426,18 @@ impl ProcessConnectionHook for Resume {
             // conversation the next message usually comes sooner than a
             // trip through the MPM's poll and a hand-over would take. The
             // lock is let go meanwhile, so a push's callback never waits.
-            let linger = matches!(after, After::Park { want_write: false })
-                && inner.got_input
+            // Output the socket did not take yet is waited for the same way
+            // (a blocking write's cost, not a park and a resume).
+            let writing = matches!(after, After::Park { want_write: true });
+            let linger = matches!(after, After::Park { .. })
+                && (inner.got_input || writing)
                 && rounds < LINGER_ROUNDS
                 && !server_is_stopping();
             if !linger {
                 break after;
             }
             drop(guard);
-            let more = c.wait_readable(LINGER) || state.pushed.load(Ordering::Acquire);
+            let more = c.wait_ready(writing, LINGER) || state.pushed.load(Ordering::Acquire);
             guard = lock(&state.inner);
             if !more {
                 break after;

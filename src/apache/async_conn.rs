@@ -13,14 +13,16 @@ use super::ffi;
 use super::log::Target;
 use super::module_config::module_slot;
 use super::panic::guard;
-use super::socket::poll_readable;
+use super::socket::poll_ready;
 use super::this_module::this_module;
 
 const APR_SUCCESS: ffi::apr_status_t = 0;
 
 /// The most handed to the core output filter at a time, and only when it
-/// holds nothing else: above 64 KiB it would block (EVENT-MPM-NOTES).
-pub const WRITE_SLICE: usize = 16 * 1024;
+/// holds nothing else: with more than 64 KiB set aside it would write
+/// blocking, holding the worker up to `Timeout` for a client that does not
+/// read. 32 KiB (plus TLS overhead) stays well below.
+pub const WRITE_SLICE: usize = 32 * 1024;
 
 /// What a connection keeps in this module's `c->conn_config` slot (one type).
 pub trait ConnStateType: Send + Sync + 'static {
@@ -40,10 +42,11 @@ impl<'c> Conn<'c> {
         unsafe { !(*self.as_ptr()).cs.is_null() }
     }
 
-    /// Waits up to `timeout` for the client's socket to be readable; true
-    /// if it is. Only meaningful once the input filters
-    /// are drained (read until nothing is left), as before parking.
-    pub fn wait_readable(&self, timeout: Duration) -> bool {
+    /// Waits up to `timeout` for the client's socket to be readable (or,
+    /// with `writable`, to take more output); true if it is. Reading is
+    /// only meaningful once the input filters are drained (read until
+    /// nothing is left), as before parking.
+    pub fn wait_ready(&self, writable: bool, timeout: Duration) -> bool {
         let mut fd: ffi::apr_os_sock_t = -1;
         // SAFETY: the live connection's socket; apr_os_sock_get only reads it.
         let found = unsafe {
@@ -56,7 +59,7 @@ impl<'c> Conn<'c> {
         // SAFETY: the socket stays open while a worker serves its
         // connection, as the caller (the process_connection hook) does.
         let socket = unsafe { BorrowedFd::borrow_raw(fd) };
-        poll_readable(&[socket], timeout)[0]
+        poll_ready(socket, writable, timeout)
     }
 
     /// Keeps `state` in this module's `c->conn_config` slot until `c->pool`

@@ -40,3 +40,20 @@ pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: std::time::Duration) -> Ve
     }
     pollfds.iter().map(|p| p.revents != 0).collect()
 }
+
+/// Waits until `fd` is readable (or writable, with `writable`), hung up or
+/// in error, or `timeout` passes; true unless it timed out.
+pub fn poll_ready(fd: BorrowedFd<'_>, writable: bool, timeout: std::time::Duration) -> bool {
+    let mut pollfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: if writable {
+            libc::POLLOUT
+        } else {
+            libc::POLLIN
+        },
+        revents: 0,
+    };
+    let millis = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd for the call; the fd is open for the borrow.
+    unsafe { libc::poll(&mut pollfd, 1, millis) > 0 }
+}

@@ -171,6 +171,11 @@ struct InFrame {
     compressed: bool,
 }
 
+/// Buffer capacity an idle connection keeps (see
+/// [`Protocol::release_idle_memory`]): messages up to about this size reuse
+/// their buffers, larger ones cost no memory once they are gone.
+const KEEP_WHEN_IDLE: usize = 64 * 1024;
+
 #[derive(Debug)]
 pub struct Protocol {
     config: ProtocolConfig,
@@ -330,16 +335,16 @@ impl Protocol {
     /// Gives back the buffers' memory where they hold nothing (a large
     /// message leaves its capacity behind): for a connection about to wait.
     pub fn release_idle_memory(&mut self) {
-        if self.input_pos == self.input.len() {
+        if self.input_pos == self.input.len() && self.input.capacity() > KEEP_WHEN_IDLE {
             self.input = Vec::new();
             self.input_pos = 0;
         }
         // Empty, not "between messages": a frame's payload streams in here
         // before the message is complete.
-        if self.message.is_empty() {
+        if self.message.is_empty() && self.message.capacity() > KEEP_WHEN_IDLE {
             self.message = Vec::new();
         }
-        if self.output_pos == self.output.len() {
+        if self.output_pos == self.output.len() && self.output.capacity() > KEEP_WHEN_IDLE {
             self.output = Vec::new();
             self.output_pos = 0;
         }
