@@ -39,20 +39,15 @@ base=${BENCH_EVENT_PORT_BASE:-27120}
 plain_ports=($base $((base + 1)) $((base + 2)) $((base + 3)))
 tls_ports=($((base + 4)) $((base + 5)) $((base + 6)) $((base + 7)))
 tokio_port=$((base + 8)) site_port=$((base + 9)) site_tls=$((base + 10))
-for port in "${plain_ports[@]}" "${tls_ports[@]}" $tokio_port $site_port $site_tls; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "127.0.0.1:$port is in use: set BENCH_EVENT_PORT_BASE to a free range of 11 ports" >&2
-        exit 1
-    fi
-done
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+check_ports BENCH_EVENT_PORT_BASE "${plain_ports[@]}" "${tls_ports[@]}" $tokio_port $site_port $site_tls
 
 # The open-files limit is per process: raise it as far as allowed; several
 # Apache children and several wsload processes share the connections.
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+raise_nofile
+# Unpinned for the hold rows; the site rows pin (below).
 client_cpu=() server_cpu=()
-apache_confs=() pids=() clients=()
-# shellcheck source=bench/lib-event.sh
-. "$here/lib-event.sh"
 trap stop_servers EXIT
 mkdir -p "$work"
 
@@ -200,7 +195,7 @@ WebSocketDriver threaded"
 fi
 
 if want site; then
-    if [ "$(nproc)" -ge 2 ]; then client_cpu=(taskset -c 0) server_cpu=(taskset -c 1); fi
+    pin_cpus
     factor=${SITE_FACTOR:-100}
     # SITE_NOFILE=8192 runs Apache under Debian's apache2ctl limit.
     apache_nofile=${SITE_NOFILE:-}

@@ -31,44 +31,18 @@ work="$repo/target/bench"
 members=${FANOUT_MEMBERS:-10000}
 threaded_threads=${FANOUT_THREADED_THREADS:-4096}
 messages=${FANOUT_MESSAGES:-20}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 base=${BENCH_FANOUT_PORT_BASE:-27140}
 E_PORT=$base E_TLS=$((base + 1)) T_PORT=$((base + 2)) T_TLS=$((base + 3)) C_PORT=$((base + 4))
-for port in $E_PORT $E_TLS $T_PORT $T_TLS $C_PORT; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "127.0.0.1:$port is in use: set BENCH_FANOUT_PORT_BASE to a free range of 5 ports" >&2
-        exit 1
-    fi
-done
+check_ports BENCH_FANOUT_PORT_BASE $E_PORT $E_TLS $T_PORT $T_TLS $C_PORT
 
-if [ "$(nproc)" -ge 2 ]; then
-    client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
-else
-    client_cpu=() server_cpu=()
-fi
+pin_cpus
 # Per process, and 20,000 at most on some machines: it caps what one
 # Apache child can hold (see fits below).
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-apache_confs=() pids=()
-cleanup() {
-    for conf in "${apache_confs[@]}"; do apache2 -f "$conf" -k stop 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for conf in "${apache_confs[@]}"; do
-        for _ in $(seq 300); do [ -e "${conf%/*}/httpd.pid" ] || break; sleep 0.1; done
-    done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-wait_port() {
-    for _ in $(seq 300); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on 127.0.0.1:$1" >&2
-    exit 1
-}
+raise_nofile
+trap stop_servers EXIT
 
 # One child holds every member: chat rooms are per Apache process.
 one_child() { # threads
@@ -79,31 +53,6 @@ ThreadsPerChild $1
 MaxRequestWorkers $1
 MinSpareThreads 1
 MaxSpareThreads $1"
-}
-
-started_pid=""
-start_apache() { # name port tls_port extra; sets started_pid
-    local root="$work/$1"
-    rm -rf "$root" && mkdir -p "$root"
-    PORT=$2 TLS_PORT=$3 MPM=event MODULE=$module LOG_LEVEL=warn \
-        HANDLER_CONFIG="WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" \
-        EXTRA="$4" "$repo/apache-conf/render-conf.sh" "$root" >/dev/null
-    chmod 755 "$work" "$root"
-    "${server_cpu[@]}" apache2 -f "$root/httpd.conf" -k start
-    apache_confs+=("$root/httpd.conf")
-    wait_port "$2"
-    for _ in $(seq 100); do [ -s "$root/httpd.pid" ] && break; sleep 0.1; done
-    started_pid=$(cat "$root/httpd.pid")
-}
-
-# Descriptors open in the busiest process of a tree.
-max_fds() { # pid
-    local pid most=0 n
-    for pid in $1 $(pgrep -P "$1"); do
-        n=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-        [ "$n" -gt "$most" ] && most=$n
-    done
-    echo "$most"
 }
 
 # The last run's members are gone from the server (their descriptors
@@ -119,19 +68,17 @@ wait_drained() { # pid
 mkdir -p "$work"
 # (e): 64 threads; a child stops accepting at about ThreadsPerChild + idle
 # workers × AsyncRequestWorkerFactor connections, hence the factor.
-start_apache fanout-event $E_PORT $E_TLS "$(one_child 64)
+start_apache fanout-event $E_PORT $E_TLS "" "$(one_child 64)
 AsyncRequestWorkerFactor 1000
 WebSocketDriver event"
-e_pid=$started_pid
+e_pid=$server_pid
 # (t): a thread per member.
-start_apache fanout-threaded $T_PORT $T_TLS "$(one_child "$threaded_threads")
+start_apache fanout-threaded $T_PORT $T_TLS "" "$(one_child "$threaded_threads")
 WebSocketDriver threaded
 ThreadStackSize 524288"
-t_pid=$started_pid
-"${server_cpu[@]}" "$wsecho" --port $C_PORT --broadcast &
-pids+=($!)
-c_pid=$!
-wait_port $C_PORT
+t_pid=$server_pid
+start_wsecho $C_PORT --broadcast
+c_pid=$server_pid
 
 # Descriptors 100 parked chat members cost the child: opened with raw
 # handshakes, counted, closed.
@@ -164,29 +111,19 @@ read -r t_fit t_per <<<"$(fits $T_PORT "$t_pid")"
 t_fit=$((t_fit < threaded_threads - 64 ? t_fit : threaded_threads - 64))
 at_most() { echo $(($1 < $2 ? $1 : $2)); }
 
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 count() { local v; v=$(field "$1" "$2"); echo "${v:-0}"; }
-mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else printf "%.6g", (x + y) / 2 }'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
 percent() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.0f%%", x * 100 }'; }
-fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
 
 # One wsfanout run; prints its RESULT fields (key=value ...).
 fanout() { # peer members
-    local url pid out
+    local url pid
     case $1 in
         e) url="ws://127.0.0.1:$E_PORT/chat?quiet" pid=$e_pid ;;
         t) url="ws://127.0.0.1:$T_PORT/chat?quiet" pid=$t_pid ;;
         c) url="ws://127.0.0.1:$C_PORT/" pid=$c_pid ;;
     esac
-    out=$("${client_cpu[@]}" "$wsfanout" --url "$url" --members "$2" --messages "$messages" \
-        --server-pid "$pid" 2>&1) || {
-        echo "wsfanout failed against $1: $out" >&2
-        echo "failed=1"
-        return
-    }
-    echo "$out" | sed -n 's/^RESULT //p'
-    echo "$out" | grep '^first error' | sed "s/^/  ($1, $2 members) /" >&2 || true
+    run_client "$1" "$1, $2 members" "$wsfanout" --url "$url" --members "$2" --messages "$messages" \
+        --server-pid "$pid" || return 0
     wait_drained "$pid"
 }
 

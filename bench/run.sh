@@ -16,6 +16,8 @@ repo=$(dirname "$here")
 work="$repo/target/bench"
 secs=${SECONDS_PER_RUN:-3}
 libexec=$(apxs -q LIBEXECDIR)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # BENCH_SECTIONS picks what runs (comma-separated, default all): fanout
 # (bench/fanout.sh; first, while no other server of ours runs), echo
@@ -36,82 +38,32 @@ fi
 base=${BENCH_PORT_BASE:-27100}
 A_PORT=$base A_TLS=$((base + 1)) B_PORT=$((base + 2)) B_TLS=$((base + 3)) B_BACKEND=$((base + 4))
 C_PORT=$((base + 5)) C_TLS=$((base + 6)) T_PORT=$((base + 7)) T_TLS=$((base + 8))
-for port in $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS $T_PORT $T_TLS; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        echo "127.0.0.1:$port is already in use: set BENCH_PORT_BASE to a free range of 9 ports" >&2
-        exit 1
-    fi
-done
+check_ports BENCH_PORT_BASE $A_PORT $A_TLS $B_PORT $B_TLS $B_BACKEND $C_PORT $C_TLS $T_PORT $T_TLS
 
-if [ "$(nproc)" -ge 2 ]; then
-    client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
-else
-    echo "note: one CPU, client and servers share it" >&2
-    client_cpu=() server_cpu=()
-fi
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-pids=()
-apache_confs=()
-cleanup() {
-    for conf in "${apache_confs[@]}"; do apache2 -f "$conf" -k stop 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    # `-k stop` returns before httpd is gone: wait for it, so a bench run
-    # right after this one finds its ports free.
-    for conf in "${apache_confs[@]}"; do
-        for _ in $(seq 200); do [ -e "${conf%/*}/httpd.pid" ] || break; sleep 0.1; done
-    done
-}
-trap cleanup EXIT
-
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "nothing listens on 127.0.0.1:$1" >&2
-    exit 1
-}
-
-started_pid=""
-start_apache() { # name port tls_port handler_config extra; sets started_pid
-    local root="$work/$1"
-    rm -rf "$root" && mkdir -p "$root"
-    PORT=$2 TLS_PORT=$3 MPM=event MODULE=$module LOG_LEVEL=warn HANDLER_CONFIG=$4 \
-        EXTRA="$(cat "$here/apache-mpm.conf")
-$5" "$repo/apache-conf/render-conf.sh" "$root" >/dev/null
-    chmod 755 "$work" "$root"
-    "${server_cpu[@]}" apache2 -f "$root/httpd.conf" -k start
-    apache_confs+=("$root/httpd.conf")
-    wait_port "$2"
-    # The port may answer before the pid file is written.
-    for _ in $(seq 100); do [ -s "$root/httpd.pid" ] && break; sleep 0.1; done
-    started_pid=$(cat "$root/httpd.pid")
-}
-
-start_wsecho() { # port [tls args]
-    "${server_cpu[@]}" "$wsecho" --port "$@" &
-    pids+=($!)
-    wait_port "$1"
-}
+pin_cpus "note: one CPU, client and servers share it"
+raise_nofile
+trap stop_servers EXIT
 
 mkdir -p "$work"
-start_apache a $A_PORT $A_TLS "WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" ""
-a_pid=$started_pid
-start_apache t $T_PORT $T_TLS "WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" "WebSocketDriver threaded"
-t_pid=$started_pid
+# Every Apache here runs with the MPM sized for the threaded driver.
+mpm=$(cat "$here/apache-mpm.conf")
+start_apache a $A_PORT $A_TLS "" "$mpm
+"
+a_pid=$server_pid
+start_apache t $T_PORT $T_TLS "" "$mpm
+WebSocketDriver threaded"
+t_pid=$server_pid
 start_wsecho $B_BACKEND
-b_backend_pid=${pids[-1]}
-start_apache b $B_PORT $B_TLS "# no WebSocket handlers: the proxy serves /echo" \
-"LoadModule proxy_module $libexec/mod_proxy.so
+b_backend_pid=$server_pid
+start_apache b $B_PORT $B_TLS "" "$mpm
+LoadModule proxy_module $libexec/mod_proxy.so
 LoadModule proxy_wstunnel_module $libexec/mod_proxy_wstunnel.so
-ProxyPass /echo ws://127.0.0.1:$B_BACKEND/"
-b_pid=$started_pid
+ProxyPass /echo ws://127.0.0.1:$B_BACKEND/" "# no WebSocket handlers: the proxy serves /echo"
+b_pid=$server_pid
 start_wsecho $C_PORT
-c_pid=${pids[-1]}
+c_pid=$server_pid
 start_wsecho $C_TLS --tls-cert "$work/a/cert.pem" --tls-key "$work/a/key.pem"
-c_tls_pid=${pids[-1]}
+c_tls_pid=$server_pid
 
 url() { # peer tls
     case "$1:$2" in
@@ -132,21 +84,11 @@ server_pids() { # peer tls
 
 # One wsload run; prints its RESULT fields (key=value ...).
 load() { # mode peer tls args...
-    local mode=$1 peer=$2 tls=$3 out
+    local mode=$1 peer=$2 tls=$3
     shift 3
     # shellcheck disable=SC2046
-    out=$("${client_cpu[@]}" "$wsload" "$mode" --url "$(url "$peer" "$tls")" $(server_pids "$peer" "$tls") "$@" 2>&1) || {
-        echo "wsload failed against $peer: $out" >&2
-        echo "failed=1"
-        return
-    }
-    echo "$out" | sed -n 's/^RESULT //p'
-    echo "$out" | grep '^first error' | sed "s/^/  ($peer) /" >&2 || true
+    run_client "$peer" "$peer" "$wsload" "$mode" --url "$(url "$peer" "$tls")" $(server_pids "$peer" "$tls") "$@" || true
 }
-field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else printf "%.6g", (x + y) / 2 }'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
-fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
 
 echo "| test | figure | (a) module, event driver | (t) module, threaded driver | (b) wstunnel + tungstenite | (c) tungstenite | a÷t | a÷b | a÷c | p99 µs a / t / b / c | server CPU a / t / b / c | errors |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -206,7 +148,7 @@ echo "Machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cp
 if section hold || section site; then
     # The event driver's rows (bench/event-rows.sh), once this table's
     # servers are gone (ports, memory, CPU).
-    cleanup
+    stop_servers
     trap - EXIT
     echo
     exec "$here/event-rows.sh" "$module" "$wsload" "$wsecho"

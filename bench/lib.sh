@@ -1,11 +1,47 @@
-# Helpers of bench/event-rows.sh (sourced): Apache and wsecho started and
-# stopped, server memory, and many wsload hold processes run as one.
-# Expects: repo, work, module, wsload, wsecho; arrays apache_confs, pids,
-# clients (wsload processes).
+# Helpers of the `make bench` scripts (sourced by bench/run.sh,
+# bench/fanout.sh and bench/event-rows.sh): ports checked, CPUs pinned,
+# Apache and wsecho started and stopped, descriptors and server memory
+# counted, and many wsload hold processes run as one.
+# Expects: repo, work, module, wsecho; wsload for server_memory (so for
+# start_apache's CHILDREN and hold_connections).
+
+# Arrays of what was started: Apache configs, server pids (wsecho), clients
+# (wsload processes).
+apache_confs=() pids=() clients=()
+
+# Exits if any PORT already answers on 127.0.0.1; the message names the
+# env var that moves the range.
+check_ports() { # env_var ports...
+    local var=$1 port
+    shift
+    for port in "$@"; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "127.0.0.1:$port is in use: set $var to a free range of $# ports" >&2
+            exit 1
+        fi
+    done
+}
+
+# client_cpu and server_cpu: taskset prefixes pinning the client to CPU 0
+# and the servers to CPU 1, or empty on one CPU (then NOTE, if given, is
+# printed).
+pin_cpus() { # [note]
+    if [ "$(nproc)" -ge 2 ]; then
+        client_cpu=(taskset -c 0) server_cpu=(taskset -c 1)
+    else
+        if [ -n "${1:-}" ]; then echo "$1" >&2; fi
+        client_cpu=() server_cpu=()
+    fi
+}
+
+# The open-files limit is per process: raise it as far as allowed.
+raise_nofile() {
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+}
 
 # Stops every client and server started here and waits until each Apache is
-# gone, so the next row (or the next bench) finds its ports free and the
-# memory back.
+# gone (`-k stop` returns before httpd is), so the next row (or the next
+# bench) finds its ports free and the memory back.
 stop_servers() {
     local conf pid
     for pid in "${clients[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -19,28 +55,49 @@ stop_servers() {
     apache_confs=() pids=() clients=()
 }
 
-wait_port() {
-    for _ in $(seq 100); do
+# Waits up to 30 s for something to listen on 127.0.0.1:PORT.
+wait_port() { # port
+    for _ in $(seq 300); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
         sleep 0.1
     done
     echo "nothing listens on 127.0.0.1:$1" >&2
-    return 1
+    exit 1
 }
 
 # PSS in bytes of a process and all its children; `processes=` too.
 server_memory() { "$wsload" memory --server-pid "$1" | sed -n 's/^RESULT //p'; }
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+mean() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "") print ""; else printf "%.6g", (x + y) / 2 }'; }
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (x == "" || y == "" || y == 0) print "-"; else printf "%.2f", x / y }'; }
+fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x >= 100) printf "%.0f", x; else printf "%.1f", x }'; }
+
+# Runs one client (wsload, wsfanout) on the client CPU; prints its RESULT
+# fields (key=value ...) and its first error, if any, to stderr after TAG;
+# if it fails, its output to stderr, failed=1, and returns 1.
+run_client() { # peer tag command args...
+    local peer=$1 tag=$2 out
+    shift 2
+    out=$("${client_cpu[@]}" "$@" 2>&1) || {
+        echo "${1##*/} failed against $peer: $out" >&2
+        echo "failed=1"
+        return 1
+    }
+    echo "$out" | sed -n 's/^RESULT //p'
+    echo "$out" | grep '^first error' | sed "s/^/  ($tag) /" >&2 || true
+}
 
 # Starts Apache (event MPM) from a fresh server root under target/bench/NAME
-# and waits for its port, its pid file and `children` child processes.
-# Sets server_pid. Runs apache2 directly, not through apache2ctl, which
-# would lower the open-files limit to Debian's 8192.
-start_apache() { # name port tls_port children extra_config
+# (apache-conf/render-conf.sh with EXTRA_CONFIG, and HANDLER_CONFIG, by
+# default the repository's handler files) and waits for its port, its pid
+# file and, if CHILDREN is not empty, CHILDREN child processes. Sets
+# server_pid. Runs apache2 directly, not through apache2ctl, which would
+# lower the open-files limit to Debian's 8192.
+start_apache() { # name port tls_port children extra_config [handler_config]
     local root="$work/$1"
     rm -rf "$root" && mkdir -p "$root"
     PORT=$2 TLS_PORT=$3 MPM=event MODULE=$module LOG_LEVEL=warn \
-        HANDLER_CONFIG="WebSocketHandlerRoot \"$repo/apache-conf/handlers\"" \
+        HANDLER_CONFIG="${6:-WebSocketHandlerRoot \"$repo/apache-conf/handlers\"}" \
         EXTRA="$5" "$repo/apache-conf/render-conf.sh" "$root" >/dev/null
     chmod 755 "$work" "$root"
     # apache_nofile, if set: the open-files limit Apache runs under
@@ -51,17 +108,22 @@ start_apache() { # name port tls_port children extra_config
     )
     apache_confs+=("$root/httpd.conf")
     wait_port "$2"
+    # The port may answer before the pid file is written.
     for _ in $(seq 100); do [ -s "$root/httpd.pid" ] && break; sleep 0.1; done
     server_pid=$(cat "$root/httpd.pid")
-    for _ in $(seq 100); do
-        [ "$(field "$(server_memory "$server_pid")" processes)" -gt "$4" ] && break
-        sleep 0.1
-    done
-    sleep 1 # let the children finish starting their threads
+    if [ -n "$4" ]; then
+        for _ in $(seq 100); do
+            [ "$(field "$(server_memory "$server_pid")" processes)" -gt "$4" ] && break
+            sleep 0.1
+        done
+        sleep 1 # let the children finish starting their threads
+    fi
 }
 
-start_wsecho() { # port
-    "${server_cpu[@]}" "$wsecho" --port "$1" &
+# Starts wsecho (its other flags after PORT) and waits for its port. Sets
+# server_pid.
+start_wsecho() { # port [wsecho args]
+    "${server_cpu[@]}" "$wsecho" --port "$@" &
     pids+=($!)
     server_pid=$!
     wait_port "$1"
@@ -77,6 +139,11 @@ tree_fds() { # root pid
         [ "$n" -gt "$most" ] && most=$n
     done
     echo "$total $most"
+}
+max_fds() { # pid
+    local fds
+    fds=$(tree_fds "$1")
+    echo "${fds#* }"
 }
 
 # Connections the server side holds established on ports FIRST..LAST: what
