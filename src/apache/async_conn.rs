@@ -311,14 +311,17 @@ impl AsyncIo {
             }
         }
         let n = data.len().min(WRITE_SLICE);
-        // SAFETY: with no flush function apr_brigade_write copies the bytes
-        // into heap buckets from c->bucket_alloc; the brigade is emptied
-        // before return, and the filters set aside what they keep.
+        // SAFETY: apr_brigade_write copies small data into heap buckets and
+        // passes large data down at once as a transient bucket through
+        // ap_filter_flush (one copy less, as the threaded driver's writes);
+        // the filters set aside (copy) what they keep before returning, and
+        // the brigade is emptied before return, so `data` is not referenced
+        // afterwards.
         let status = unsafe {
             let mut status = ffi::apr_brigade_write(
                 self.output,
-                None,
-                std::ptr::null_mut(),
+                Some(ffi::ap_filter_flush),
+                (*self.c).output_filters.cast::<c_void>(),
                 data.as_ptr().cast(),
                 n,
             );
