@@ -1,11 +1,12 @@
-//! The event driver (`WebSocketDriver event`, experimental): after the 101
+//! The event driver (`WebSocketDriver event`, the default where the MPM
+//! can park connections): after the 101
 //! an event-style handler's connection goes back to the event MPM, which
 //! polls it; client bytes resume it in `process_connection`, where it is
 //! drained, dispatched, written without blocking and parked again. Pushes
 //! (`Sender`), pings, idle limits and handler timers reach a parked
 //! connection through one timing thread per child, which has the MPM run a
 //! callback (`ap_mpm_register_timed_callback`, t = 0) on a worker.
-//! See docs/design-event-mode.md and /work/shared/EVENT-MPM-NOTES.md.
+//! See docs/design-event-mode.md.
 use std::io::{Read as _, Write as _};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::raw::c_int;
