@@ -107,7 +107,7 @@ pub static COMMANDS: CommandTable<19> = CommandTable([
         c"WebSocketDriver",
         set_driver,
         SERVER,
-        c"threaded (default) or event (experimental: idle WebSockets park in the event MPM)",
+        c"event (default: idle WebSockets park in the event MPM where it can) or threaded (a thread per WebSocket)",
     ),
     take12(
         c"PythonOption",
