@@ -7,6 +7,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
 use crate::codec::Reader;
+use crate::head::{head_len, ResponseHead};
 use crate::target::Target;
 
 pub type ReadHalf = Box<dyn AsyncRead + Unpin>;
@@ -104,8 +105,8 @@ impl Connector {
         let mut head = Vec::new();
         let mut chunk = [0u8; 1024];
         let end = loop {
-            if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+            if let Some(len) = head_len(&head) {
+                break len;
             }
             if head.len() > MAX_RESPONSE_HEAD {
                 return Err("the handshake response is too long".into());
@@ -119,23 +120,20 @@ impl Connector {
             }
             head.extend_from_slice(&chunk[..n]);
         };
-        let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
-        let status = text.lines().next().unwrap_or("");
-        if !status.starts_with("http/1.1 101") {
-            return Err(format!("the server answered '{status}' instead of 101"));
+        let response = ResponseHead::parse(&head[..end]);
+        if !response.status().starts_with("http/1.1 101") {
+            return Err(format!(
+                "the server answered '{}' instead of 101",
+                response.status()
+            ));
         }
-        let header = |name: &str| {
-            text.lines()
-                .filter_map(|l| l.split_once(':'))
-                .find(|(n, _)| n.trim() == name)
-                .map(|(_, v)| v.trim().to_string())
-        };
         let accept = derive_accept_key(key.as_bytes()).to_ascii_lowercase();
-        if header("sec-websocket-accept").as_deref() != Some(accept.as_str()) {
+        if response.header("sec-websocket-accept") != Some(accept.as_str()) {
             return Err("wrong Sec-WebSocket-Accept".into());
         }
-        let deflate =
-            header("sec-websocket-extensions").is_some_and(|v| v.starts_with("permessage-deflate"));
+        let deflate = response
+            .header("sec-websocket-extensions")
+            .is_some_and(|v| v.starts_with("permessage-deflate"));
         Ok(Conn {
             reader: Reader::new(reader, &head[end..], deflate),
             writer,

@@ -14,6 +14,7 @@ use crate::codec::{encode_frame, Deflater, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG
 use crate::conn::{Conn, Connector};
 use crate::payload::Payloads;
 use crate::procstat::CpuMeter;
+use crate::tally::ErrorTally;
 
 /// After the run, an echo still missing this long later is an error.
 const DRAIN_LIMIT: Duration = Duration::from_secs(5);
@@ -42,15 +43,7 @@ pub struct EchoReport {
 #[derive(Default)]
 struct Tally {
     messages: Cell<u64>,
-    errors: Cell<u64>,
-    first_error: RefCell<Option<String>>,
-}
-
-impl Tally {
-    fn error(&self, error: String) {
-        self.errors.set(self.errors.get() + 1);
-        self.first_error.borrow_mut().get_or_insert(error);
-    }
+    errors: ErrorTally,
 }
 
 pub async fn run(connector: &Connector, config: &EchoConfig) -> Result<EchoReport, String> {
@@ -81,7 +74,7 @@ pub async fn run(connector: &Connector, config: &EchoConfig) -> Result<EchoRepor
         local.spawn_local(async move {
             let tally = job.tally.clone();
             if let Err(e) = job.run(conn).await {
-                tally.error(e);
+                tally.errors.record(e);
             }
         });
     }
@@ -89,7 +82,7 @@ pub async fn run(connector: &Connector, config: &EchoConfig) -> Result<EchoRepor
     let seconds = config.duration.as_secs_f64();
     let (client_cpu, server_cpu) = meter.shares();
     let latency = latency.borrow();
-    let first_error = tally.first_error.borrow().clone();
+    let first_error = tally.errors.first();
     Ok(EchoReport {
         messages: tally.messages.get(),
         seconds,
@@ -99,7 +92,7 @@ pub async fn run(connector: &Connector, config: &EchoConfig) -> Result<EchoRepor
             latency.value_at_quantile(0.99),
             latency.max(),
         ],
-        errors: tally.errors.get(),
+        errors: tally.errors.count(),
         first_error,
         deflate,
         client_cpu,

@@ -16,6 +16,7 @@ use crate::codec::{encode_frame, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT};
 use crate::conn::{Conn, Connector, WriteHalf};
 use crate::fanout_message::{message, monotonic_ns, parse, warm_up, Received};
 use crate::procstat::CpuMeter;
+use crate::tally::ErrorTally;
 
 /// Handshakes in progress at once while members join.
 const RAMP_CONCURRENCY: usize = 128;
@@ -59,16 +60,10 @@ struct Room {
     last_delivery: Cell<Option<Instant>>,
     progress: Notify,
     latency: RefCell<Histogram<u64>>,
-    errors: Cell<u64>,
-    first_error: RefCell<Option<String>>,
+    errors: ErrorTally,
 }
 
 impl Room {
-    fn error(&self, error: String) {
-        self.errors.set(self.errors.get() + 1);
-        self.first_error.borrow_mut().get_or_insert(error);
-    }
-
     fn alive(&self) -> u64 {
         self.joined.get() - self.dropped.get()
     }
@@ -83,8 +78,7 @@ pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutRepor
         last_delivery: Cell::new(None),
         progress: Notify::new(),
         latency: RefCell::new(Histogram::new(3).expect("3 digits is valid")),
-        errors: Cell::new(0),
-        first_error: RefCell::new(None),
+        errors: ErrorTally::default(),
     });
     // The sender joins first, so a server that runs out of descriptors
     // refuses the last members rather than the sender.
@@ -105,14 +99,14 @@ pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutRepor
                 Ok(conn) => {
                     room.joined.set(room.joined.get() + 1);
                     if let Err(e) = member(conn, &room, messages).await {
-                        room.error(e);
+                        room.errors.record(e);
                         room.dropped.set(room.dropped.get() + 1);
                         room.progress.notify_one();
                     }
                 }
                 Err(e) => {
                     failed_to_join.set(failed_to_join.get() + 1);
-                    room.first_error.borrow_mut().get_or_insert(e);
+                    room.errors.keep_first(e);
                 }
             }
         });
@@ -133,7 +127,7 @@ pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutRepor
             let (sent, first_send) = match sent {
                 Ok(sent) => sent,
                 Err(e) => {
-                    room.error(format!("sender: {e}"));
+                    room.errors.record(format!("sender: {e}"));
                     (0, Instant::now())
                 }
             };
@@ -141,14 +135,14 @@ pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutRepor
             let deliveries: u64 = room.delivered.borrow().iter().sum();
             let end = room.last_delivery.get().unwrap_or(first_send);
             let latency = room.latency.borrow();
-            let first_error = room.first_error.borrow().clone();
+            let first_error = room.errors.first();
             FanoutReport {
                 joined: room.joined.get(),
                 failed_to_join: failed_to_join.get(),
                 sent,
                 deliveries,
                 lost: (room.joined.get() * sent).saturating_sub(deliveries),
-                errors: room.errors.get(),
+                errors: room.errors.count(),
                 first_error,
                 ramp_seconds,
                 seconds: end.saturating_duration_since(first_send).as_secs_f64(),
@@ -207,7 +201,7 @@ async fn send(
                 .await
                 .is_err()
             {
-                room.error(format!(
+                room.errors.record(format!(
                     "message {seq}: {} of {} members had it after {:?}",
                     room.delivered.borrow()[seq as usize],
                     room.alive(),
@@ -269,13 +263,13 @@ async fn member(conn: Conn, room: &Room, messages: u64) -> Result<(), String> {
             Received::Message { seq, sent_ns } => (seq, sent_ns),
         };
         if seq < expected || seq >= messages {
-            room.error(format!(
+            room.errors.record(format!(
                 "a member got message {seq} again or out of order (expected {expected})"
             ));
             continue;
         }
         if seq > expected {
-            room.error(format!(
+            room.errors.record(format!(
                 "a member missed messages {expected}..{seq} (got {seq})"
             ));
         }

@@ -5,7 +5,7 @@
 //! as many connections as it may open files): each prints a `RAMPED` line
 //! when its ramp is over and holds until a release file appears, while the
 //! caller measures the server.
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -16,6 +16,7 @@ use tokio::time::{sleep, timeout, Instant};
 
 use crate::held::Opener;
 use crate::procstat::{memory_bytes, process_tree};
+use crate::tally::ErrorTally;
 
 /// A ping or check must be answered within this.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -59,16 +60,15 @@ enum Phase {
 #[derive(Default)]
 struct Counts {
     open: Cell<u64>,
-    failed: Cell<u64>,
     answered: Cell<u64>,
     checked: Cell<u64>,
-    first_error: RefCell<Option<String>>,
+    /// Connections that failed (to open, or while held).
+    failed: ErrorTally,
 }
 
 impl Counts {
     fn fail(&self, error: String) {
-        self.failed.set(self.failed.get() + 1);
-        self.first_error.borrow_mut().get_or_insert(error);
+        self.failed.record(error);
     }
 
     fn lost(&self, error: String) {
@@ -138,7 +138,7 @@ pub async fn run(opener: Rc<Opener>, config: &HoldConfig) -> HoldReport {
     }
     let report = local
         .run_until(async {
-            while counts.open.get() + counts.failed.get() < config.connections as u64
+            while counts.open.get() + counts.failed.count() < config.connections as u64
                 && started.elapsed() < config.ramp_limit
             {
                 sleep(Duration::from_millis(20)).await;
@@ -147,7 +147,7 @@ pub async fn run(opener: Rc<Opener>, config: &HoldConfig) -> HoldReport {
             println!(
                 "RAMPED open={} failed={} seconds={ramp_seconds:.1}",
                 counts.open.get(),
-                counts.failed.get()
+                counts.failed.count()
             );
             let _ = std::io::stdout().flush();
             let hold_end = Instant::now() + config.hold;
@@ -171,12 +171,12 @@ pub async fn run(opener: Rc<Opener>, config: &HoldConfig) -> HoldReport {
             // still checking, so each waits a little before closing.
             sleep(Duration::from_secs(2)).await;
             phase_tx.send_replace(Phase::Stop);
-            let first_error = counts.first_error.borrow().clone();
+            let first_error = counts.failed.first();
             HoldReport {
                 attempted: config.connections,
                 held,
                 answered: counts.answered.get(),
-                failed: counts.failed.get(),
+                failed: counts.failed.count(),
                 first_error,
                 ramp_seconds,
                 server_memory_before,

@@ -4,6 +4,7 @@
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::head::{head_len, ResponseHead};
 use crate::target::Target;
 
 const MAX_RESPONSE_HEAD: usize = 8192;
@@ -56,26 +57,21 @@ impl HttpConn {
             .await
             .map_err(|e| format!("sending the request: {e}"))?;
         let end = loop {
-            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+            if let Some(len) = head_len(&self.buf) {
+                break len;
             }
             if self.buf.len() > MAX_RESPONSE_HEAD {
                 return Err("the response head is too long".into());
             }
             self.fill().await?;
         };
-        let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
-        let status = head.lines().next().unwrap_or("").to_string();
-        if !status.starts_with("http/1.1 200") {
-            return Err(format!("the server answered '{status}'"));
+        let head = ResponseHead::parse(&self.buf[..end]);
+        if !head.status().starts_with("http/1.1 200") {
+            return Err(format!("the server answered '{}'", head.status()));
         }
-        let header = |name: &str| {
-            head.lines()
-                .filter_map(|l| l.split_once(':'))
-                .find(|(n, _)| n.trim() == name)
-                .map(|(_, v)| v.trim().to_string())
-        };
-        let length: usize = header("content-length")
+        let keep_alive = head.header("connection") != Some("close");
+        let length: usize = head
+            .header("content-length")
             .and_then(|v| v.parse().ok())
             .filter(|&n| n <= MAX_BODY)
             .ok_or("no usable Content-Length in the response")?;
@@ -83,7 +79,7 @@ impl HttpConn {
             self.fill().await?;
         }
         self.buf.drain(..end + length);
-        Ok(header("connection").as_deref() != Some("close"))
+        Ok(keep_alive)
     }
 
     /// Whether the server still keeps the connection open, without sending
