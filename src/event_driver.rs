@@ -26,7 +26,7 @@ use crate::apache::conn_io::Read;
 use crate::apache::hooks::{PreCloseHook, ProcessConnectionHook, SuspendResumeHook};
 use crate::apache::late_log::LogLine;
 use crate::apache::log::{Level, Target};
-use crate::apache::socket::poll_readable;
+use crate::apache::socket::poll_ready;
 use crate::apache::status::{DECLINED, DONE, OK};
 use crate::lifecycle::server_is_stopping;
 use crate::registry::Registration;
@@ -585,7 +585,7 @@ fn timer_loop(timer: &'static Timer) {
                 timeout = timeout.min(at.saturating_duration_since(now));
             }
         }
-        if poll_readable(&[timer.wake_rx.as_fd()], timeout)[0] {
+        if poll_ready(timer.wake_rx.as_fd(), false, timeout) {
             let mut sink = [0u8; 64];
             while matches!((&timer.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::conn::Conn;
-use super::conn_io::{read_nonblocking, Read};
+use super::conn_io::{read_nonblocking, socket_fd, Read};
 use super::ffi;
 use super::log::Target;
 use super::module_config::module_slot;
@@ -47,15 +47,10 @@ impl<'c> Conn<'c> {
     /// only meaningful once the input filters are drained (read until
     /// nothing is left), as before parking.
     pub fn wait_ready(&self, writable: bool, timeout: Duration) -> bool {
-        let mut fd: ffi::apr_os_sock_t = -1;
-        // SAFETY: the live connection's socket; apr_os_sock_get only reads it.
-        let found = unsafe {
-            let socket = ffi::ap_get_conn_socket(self.as_ptr());
-            !socket.is_null() && ffi::apr_os_sock_get(&mut fd, socket) == APR_SUCCESS
-        };
-        if !found || fd < 0 {
+        // SAFETY: the connection is live for 'c.
+        let Some(fd) = (unsafe { socket_fd(self.as_ptr()) }) else {
             return false;
-        }
+        };
         // SAFETY: the socket stays open while a worker serves its
         // connection, as the caller (the process_connection hook) does.
         let socket = unsafe { BorrowedFd::borrow_raw(fd) };

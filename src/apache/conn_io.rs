@@ -67,6 +67,21 @@ pub(super) unsafe fn read_nonblocking(
     }
 }
 
+/// The descriptor of a connection's client socket, if it has one.
+///
+/// # Safety
+/// `c` must be a live connection.
+pub(super) unsafe fn socket_fd(c: *mut ffi::conn_rec) -> Option<i32> {
+    let mut fd: ffi::apr_os_sock_t = -1;
+    // SAFETY: c is live (the caller's promise); apr_os_sock_get only reads
+    // the socket.
+    let found = unsafe {
+        let socket = ffi::ap_get_conn_socket(c);
+        !socket.is_null() && ffi::apr_os_sock_get(&mut fd, socket) == APR_SUCCESS
+    };
+    (found && fd >= 0).then_some(fd)
+}
+
 /// The connection of a request this module has taken over; `'r`: it lives
 /// no longer than the request whose pool holds its brigades.
 pub struct ConnIo<'r> {
@@ -86,11 +101,9 @@ impl<'r> ConnIo<'r> {
         unsafe {
             let input = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
             let output = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
-            let mut socket_fd: ffi::apr_os_sock_t = -1;
-            let socket = ffi::ap_get_conn_socket(c);
-            if socket.is_null() || ffi::apr_os_sock_get(&mut socket_fd, socket) != APR_SUCCESS {
+            let Some(socket_fd) = socket_fd(c) else {
                 return Err(io::Error::other("the connection has no socket"));
-            }
+            };
             Ok(ConnIo {
                 c,
                 input,

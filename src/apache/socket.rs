@@ -1,5 +1,6 @@
-//! The one raw socket write of the module: a last close frame on an
-//! ungraceful stop, when Apache's own connection is already gone.
+//! Raw socket calls: the last close frame of an ungraceful stop, when
+//! Apache's own connection is already gone, and waiting for a descriptor
+//! to be ready.
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 /// Sends `bytes` without blocking (whatever fits) and shuts the socket, so
@@ -18,27 +19,6 @@ pub fn send_and_shut(fd: BorrowedFd<'_>, bytes: &[u8]) {
         );
         libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
     }
-}
-
-/// Waits until one of `fds` is readable or `timeout` passes; one flag per
-/// fd (readable, hung up or invalid all count: the caller looks again).
-pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: std::time::Duration) -> Vec<bool> {
-    let mut pollfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|fd| libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let millis = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: pollfds is a valid array of pollfds.len() entries for the
-    // call, and each fd is open for the borrow.
-    let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, millis) };
-    if n <= 0 {
-        return vec![false; fds.len()];
-    }
-    pollfds.iter().map(|p| p.revents != 0).collect()
 }
 
 /// Waits until `fd` is readable (or writable, with `writable`), hung up or
