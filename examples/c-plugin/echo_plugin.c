@@ -46,8 +46,9 @@
 /* The most messages one `push N` sends. */
 #define MAX_PUSH 100000
 
-/* The module's function table, given once to rswebsocket_plugin_v1; it
- * lives as long as the process. */
+/* The module's function table, from the latest call of
+ * rswebsocket_plugin_v1 (Apache reloads the module when it re-reads its
+ * configuration, and the module then calls it again). */
 static const rsws_host *host;
 
 /* --- small helpers ------------------------------------------------------ */
@@ -237,8 +238,9 @@ static const rsws_plugin plugin = {
     .handlers = handlers,
 };
 
-/* The one exported symbol: called once, when the module loads the
- * library. */
+/* The one exported symbol: called when the module loads the library,
+ * perhaps more than once in a process. It keeps the latest host table and
+ * returns the same handlers every time. */
 const rsws_plugin *rswebsocket_plugin_v1(const rsws_host *h)
 {
     /* A table too small for what this plugin calls cannot serve it. */
