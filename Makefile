@@ -42,7 +42,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test integration-test-threaded integration-test-event conformance-quick conformance lint fuzz clean bench
+.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test integration-test-threaded integration-test-event conformance-quick conformance lint fuzz clean bench plugin-example
 
 all: build
 
@@ -168,6 +168,11 @@ bench: build
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The example plugin (examples/plugin, its own Cargo project):
+# target/examples/release/libexample_plugin.so.
+plugin-example:
+	cargo build --release --manifest-path examples/plugin/Cargo.toml --target-dir target/examples
 
 # Each fuzz target in fuzz/fuzz_targets/ for FUZZ_SECONDS, one after the
 # other. cargo-fuzz needs nightly features: RUSTC_BOOTSTRAP lets stable
