@@ -35,19 +35,23 @@ fn apache_cflags() -> Vec<String> {
 
 fn main() {
     println!("cargo:rerun-if-changed=src/apache/ffi/wrapper.h");
+    println!("cargo:rerun-if-changed=include/rswebsocket_plugin.h");
     println!("cargo:rerun-if-env-changed=APXS");
     let bindings = bindgen::Builder::default()
         .header("src/apache/ffi/wrapper.h")
         .clang_args(apache_cflags())
+        // The plugin ABI's header, so the module's side of it is checked
+        // against the header plugins are written to.
+        .clang_arg("-Iinclude")
         .allowlist_function("ap_.*|apr_.*")
-        .allowlist_type("request_rec|conn_rec|server_rec|module_struct|command_rec|cmd_parms.*|ap_filter_t|apr_.*")
-        .allowlist_var("AP_.*|APR_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|HTTP_.*|RSRC_CONF|ACCESS_CONF|OR_.*|M_.*|APLOG_.*|ap_my_generation|ap_scoreboard_image|ap_server_conf")
+        .allowlist_type("request_rec|conn_rec|server_rec|module_struct|command_rec|cmd_parms.*|ap_filter_t|apr_.*|rsws_.*")
+        .allowlist_var("AP_.*|APR_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|HTTP_.*|RSRC_CONF|ACCESS_CONF|OR_.*|M_.*|APLOG_.*|ap_my_generation|ap_scoreboard_image|ap_server_conf|RSWS_.*")
         .layout_tests(false)
         .derive_default(false)
         .generate_comments(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
-        .expect("bindgen failed on the httpd/APR headers");
+        .expect("bindgen failed on the httpd/APR headers or include/rswebsocket_plugin.h");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("apache_bindings.rs");
     bindings.write_to_file(out).expect("cannot write bindings");
 }

@@ -111,9 +111,8 @@ typedef struct rsws_request rsws_request;
 typedef struct rsws_conn rsws_conn;
 typedef struct rsws_sender rsws_sender;
 
-/* The module's functions, given to rswebsocket_plugin_v1. The table lives
- * as long as the process; later minor versions only append members, and
- * size says how many this module has. */
+/* The module's functions, given to rswebsocket_plugin_v1. Later minor
+ * versions only append members; size says how many this module has. */
 typedef struct rsws_host {
     uint32_t abi_version; /* RSWS_ABI_VERSION */
     uint32_t size;        /* sizeof(rsws_host) as the module has it */
@@ -200,7 +199,9 @@ typedef struct rsws_handler {
 
     /* Event style. open stores the connection's state in *state, which
      * the other callbacks get, and drop gets once the connection is over
-     * (however it ended; the place to free it). */
+     * (however it ended; the place to free it). drop is called only after
+     * an open that returned RSWS_CONTINUE; on another result, open frees
+     * what it made itself. */
     int (*open)(void *data, rsws_conn *conn, void **state);
     int (*on_message)(void *state, rsws_conn *conn, int kind, const uint8_t *data, size_t len);
     int (*on_timer)(void *state, rsws_conn *conn);
@@ -223,7 +224,10 @@ typedef struct rsws_plugin {
     const rsws_handler *handlers;
 } rsws_plugin;
 
-/* The one symbol a plugin exports. NULL refuses to load (log why first). */
+/* The one symbol a plugin exports. NULL refuses to load (log why first).
+ * The module may call it more than once in a process: Apache reloads the
+ * module (and so its function table) when it re-reads its configuration.
+ * Keep the latest host table, and return the same handlers each time. */
 const rsws_plugin *rswebsocket_plugin_v1(const rsws_host *host);
 
 #ifdef __cplusplus

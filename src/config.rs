@@ -1,11 +1,13 @@
 //! Per-server and per-directory configuration: created and merged by Apache
 //! in its config pools, immutable once the server runs.
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use wscore::dispatch::HandlerMap;
+use wscore::dispatch::{HandlerEntry, HandlerMap};
 use wscore::extensions::CompressionSettings;
+use wscore::handler::Handler;
 use wscore::origin::OriginPolicy;
 use wscore::protocol::ProtocolConfig;
 
@@ -23,8 +25,25 @@ pub struct ServerConfig {
     pub max_connections: Option<u64>,
     /// `WebSocketDriver threaded|event`.
     pub driver: Option<Driver>,
-    /// The handler files found under the root, scanned in post_config.
-    pub handlers: OnceLock<HandlerMap>,
+    /// The handler files found under the root, scanned in check_config.
+    pub handlers: OnceLock<Handlers>,
+}
+
+/// The handler files of a server, with the handler serving each.
+#[derive(Default, Clone)]
+pub struct Handlers {
+    pub files: HandlerMap,
+    /// Resource → its handler (compiled in, or from a plugin), for each
+    /// file whose handler exists.
+    pub resolved: HashMap<String, &'static dyn Handler>,
+}
+
+impl Handlers {
+    /// The handler file serving the request path `resource`, and its handler.
+    pub fn lookup(&self, resource: &str) -> Option<(&HandlerEntry, &'static dyn Handler)> {
+        let entry = self.files.lookup(resource)?;
+        Some((entry, *self.resolved.get(&entry.resource)?))
+    }
 }
 
 impl ServerConfig {

@@ -1,23 +1,30 @@
-//! The hooks: post_config scans the handler files, header_parser spots a
-//! WebSocket upgrade for a known resource, and the handler hook (after
-//! Apache's access checks) performs the handshake and runs the handler.
+//! The hooks: check_config scans the handler files (and loads the plugins
+//! they name), header_parser spots a WebSocket upgrade for a known
+//! resource, and the handler hook (after Apache's access checks) performs
+//! the handshake and runs the handler.
 use std::os::raw::c_int;
 
-use wscore::dispatch::{normalize_resource, HandlerMap};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use wscore::dispatch::{normalize_resource, HandlerEntry, HandlerMap};
+use wscore::handler::Handler;
 use wscore::handshake::is_websocket_upgrade;
 use wscore::keepalive::Timeouts;
 
 use crate::apache::hooks::{
-    child_stopping_hook, handler_hook, header_parser_hook, post_config_hook,
-    pre_close_connection_hook, process_connection_hook, suspend_resume_hooks, ChildStoppingHook,
-    Order, PostConfigHook, RegisterHooks, RequestHook,
+    check_config_hook, child_stopping_hook, handler_hook, header_parser_hook,
+    pre_close_connection_hook, process_connection_hook, suspend_resume_hooks, CheckConfigHook,
+    ChildStoppingHook, Order, RegisterHooks, RequestHook,
 };
 use crate::apache::log::{Level, Target};
+use crate::apache::plugin;
+use crate::apache::pool::Pool;
 use crate::apache::request::Request;
 use crate::apache::server::Server;
-use crate::apache::state::is_dry_config_pass;
+use crate::apache::state::{is_config_test, is_dry_config_pass, runtime_dir};
 use crate::apache::status::{DECLINED, OK, SERVER_ERROR};
-use crate::config::{DirConfig, ServerConfig};
+use crate::config::{DirConfig, Handlers, ServerConfig};
 use crate::event_driver;
 use crate::registry;
 use crate::upgrade::{serve_upgrade, Route};
@@ -28,7 +35,7 @@ pub struct Hooks;
 
 impl RegisterHooks for Hooks {
     fn register() {
-        post_config_hook::<ScanHandlers>(Order::Middle);
+        check_config_hook::<ScanHandlers>(Order::Middle);
         header_parser_hook::<FindRoute>(Order::Middle);
         child_stopping_hook::<StopConnections>(Order::Middle);
         // First, so no other handler answers a WebSocket upgrade.
@@ -60,47 +67,88 @@ impl ChildStoppingHook for StopConnections {
     }
 }
 
-/// Scans each server's handler root once per configuration load; children
-/// inherit the result, so requests never touch the filesystem for dispatch.
+/// Scans each server's handler root, and loads the plugins its handler
+/// files name, once per configuration read: children inherit the result, so
+/// requests never touch the filesystem for dispatch. In check_config, so
+/// that `apachectl configtest` fails on a plugin that cannot serve.
 struct ScanHandlers;
 
-impl PostConfigHook for ScanHandlers {
-    fn run(main_server: Server<'_>) -> c_int {
-        if is_dry_config_pass() {
-            return OK; // the first, dry pass: scan only for real
-        }
+impl CheckConfigHook for ScanHandlers {
+    fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int {
+        let runtime_dir = runtime_dir(temp);
+        // Start-up reads the configuration twice: warn in the serving pass
+        // only (or when checking the configuration, which reads it once).
+        let warn = !is_dry_config_pass() || is_config_test();
+        let mut result = OK;
+        // Virtual hosts inheriting the main server's root share its scan
+        // (and its log lines are not repeated for each).
+        let mut scanned: Vec<(ScanSettings, Handlers)> = Vec::new();
         let mut server = Some(main_server);
         while let Some(current) = server {
-            scan_handlers(current);
             server = current.next();
+            let config = current.config::<ServerConfig>();
+            let Some(settings) = ScanSettings::of(config) else {
+                let _ = config.handlers.set(Handlers::default());
+                continue;
+            };
+            let handlers = match scanned.iter().find(|(done, _)| *done == settings) {
+                Some((_, handlers)) => handlers.clone(),
+                None => {
+                    let (handlers, ok) = scan_handlers(current, &settings, &runtime_dir, warn);
+                    if !ok {
+                        result = SERVER_ERROR;
+                    }
+                    scanned.push((settings, handlers.clone()));
+                    handlers
+                }
+            };
+            let _ = config.handlers.set(handlers);
         }
-        OK
+        result
     }
 }
 
-fn scan_handlers(server: Server<'_>) {
-    let config = server.config::<ServerConfig>();
-    let Some(root) = config.handler_root.clone() else {
-        let _ = config.handlers.set(HandlerMap::default());
-        return;
-    };
-    let target = Target::Server(server);
-    let (map, mut warnings) = HandlerMap::scan(
-        &root,
-        config.handler_scan.as_deref(),
-        config.allow_outside_root(),
-    );
-    warnings.extend(map.check_options(handlers::find));
-    for warning in &warnings {
-        ws_log!(
-            target,
-            Level::Warn,
-            "mod_rswebsocket: handler file {warning}"
-        );
+/// What decides a scan's result.
+#[derive(PartialEq)]
+struct ScanSettings {
+    root: PathBuf,
+    scan_dir: Option<PathBuf>,
+    allow_outside_root: bool,
+}
+
+impl ScanSettings {
+    /// `None` without a handler root.
+    fn of(config: &ServerConfig) -> Option<ScanSettings> {
+        Some(ScanSettings {
+            root: config.handler_root.clone()?,
+            scan_dir: config.handler_scan.clone(),
+            allow_outside_root: config.allow_outside_root(),
+        })
     }
-    for entry in map.iter() {
-        if handlers::find(&entry.handler).is_none() {
-            ws_log!(
+}
+
+/// Scans one handler root and resolves its files' handlers; false when a
+/// plugin cannot serve (each such file logged as one line).
+fn scan_handlers(
+    server: Server<'_>,
+    settings: &ScanSettings,
+    runtime_dir: &Path,
+    warn: bool,
+) -> (Handlers, bool) {
+    let target = Target::Server(server);
+    let (files, mut warnings) = HandlerMap::scan(
+        &settings.root,
+        settings.scan_dir.as_deref(),
+        settings.allow_outside_root,
+    );
+    let mut resolved = HashMap::new();
+    let mut ok = true;
+    for entry in files.iter() {
+        match resolve(entry, runtime_dir) {
+            Ok(Some(handler)) => {
+                resolved.insert(entry.resource.clone(), handler);
+            }
+            Ok(None) if warn => ws_log!(
                 target,
                 Level::Warn,
                 "mod_rswebsocket: handler file {}: unknown handler '{}' (compiled-in: {}); {} will not be served",
@@ -108,6 +156,26 @@ fn scan_handlers(server: Server<'_>) {
                 entry.handler,
                 handlers::names().join(", "),
                 entry.resource
+            ),
+            Ok(None) => {}
+            Err(message) => {
+                ok = false;
+                ws_log!(
+                    target,
+                    Level::Err,
+                    "mod_rswebsocket: handler file {}: {message}",
+                    entry.file.display()
+                );
+            }
+        }
+    }
+    warnings.extend(files.check_options(|entry| resolved.get(&entry.resource).copied()));
+    if warn {
+        for warning in &warnings {
+            ws_log!(
+                target,
+                Level::Warn,
+                "mod_rswebsocket: handler file {warning}"
             );
         }
     }
@@ -115,10 +183,31 @@ fn scan_handlers(server: Server<'_>) {
         target,
         Level::Debug,
         "mod_rswebsocket: {} handler file(s) under {}",
-        map.len(),
-        root.display()
+        files.len(),
+        settings.root.display()
     );
-    let _ = config.handlers.set(map);
+    (Handlers { files, resolved }, ok)
+}
+
+/// The handler a handler file names: compiled in (`None`: no such one), or
+/// in its plugin library (Err: the library cannot serve it).
+fn resolve(
+    entry: &HandlerEntry,
+    runtime_dir: &Path,
+) -> Result<Option<&'static dyn Handler>, String> {
+    let Some(library) = &entry.plugin else {
+        return Ok(handlers::find(&entry.handler));
+    };
+    let plugin = plugin::load(library, runtime_dir)?;
+    match plugin.handler(&entry.handler) {
+        Some(handler) => Ok(Some(handler)),
+        None => Err(format!(
+            "plugin {} has no handler '{}' (it has: {})",
+            plugin.path().display(),
+            entry.handler,
+            plugin.handler_names().join(", ")
+        )),
+    }
 }
 
 /// Like mod_pywebsocket's PythonHeaderParserHandler: decides whether this
@@ -194,11 +283,11 @@ fn find_route(r: Request<'_>) -> Option<Route> {
         });
     }
     let resource = normalize_resource(path)?;
-    let entry = server.handlers.get()?.lookup(&resource)?;
+    let (entry, handler) = server.handlers.get()?.lookup(&resource)?;
     Some(Route {
         resource,
         handler_name: entry.handler.clone(),
-        handler: handlers::find(&entry.handler)?,
+        handler,
         options: entry.options.clone(),
         protocol,
         allow_draft75,

@@ -8,6 +8,7 @@ use super::conn::Conn;
 use super::ffi;
 use super::log::Target;
 use super::panic::{guard, install_panic_hook};
+use super::pool::Pool;
 use super::request::Request;
 use super::server::Server;
 use super::status::{DECLINED, SERVER_ERROR};
@@ -42,10 +43,12 @@ pub trait RequestHook {
     fn run(r: Request<'_>) -> c_int;
 }
 
-/// post_config, for the real configuration pass of each load: the main
-/// server first, its virtual hosts through `Server::next`.
-pub trait PostConfigHook {
-    fn run(main_server: Server<'_>) -> c_int;
+/// check_config, once per configuration read (twice at start-up, once per
+/// restart, once for `apache2 -t`): the main server first, its virtual
+/// hosts through `Server::next`. It runs before `apache2 -t` reports and
+/// before anything serves; a result other than OK fails both.
+pub trait CheckConfigHook {
+    fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
 }
 
 /// child_stopping.
@@ -119,7 +122,7 @@ unsafe extern "C" fn pre_close_connection<H: PreCloseHook>(c: *mut ffi::conn_rec
 }
 
 pub fn process_connection_hook<H: ProcessConnectionHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_process_connection(
             Some(process_connection::<H>),
@@ -131,7 +134,7 @@ pub fn process_connection_hook<H: ProcessConnectionHook>(order: Order) {
 }
 
 pub fn suspend_resume_hooks<H: SuspendResumeHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_suspend_connection(
             Some(suspend_connection::<H>),
@@ -149,7 +152,7 @@ pub fn suspend_resume_hooks<H: SuspendResumeHook>(order: Order) {
 }
 
 pub fn pre_close_connection_hook<H: PreCloseHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_pre_close_connection(
             Some(pre_close_connection::<H>),
@@ -176,18 +179,20 @@ unsafe extern "C" fn request_hook<H: RequestHook>(r: *mut ffi::request_rec) -> c
     guard(Target::Request(r), H::NAME, H::ON_PANIC, || H::run(r))
 }
 
-unsafe extern "C" fn post_config<H: PostConfigHook>(
+unsafe extern "C" fn check_config<H: CheckConfigHook>(
     _pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
-    _ptemp: *mut ffi::apr_pool_t,
+    ptemp: *mut ffi::apr_pool_t,
     main_server: *mut ffi::server_rec,
 ) -> c_int {
-    // SAFETY: Apache passes the main server of the configuration just loaded.
-    let Some(main) = (unsafe { Server::from_raw(main_server) }) else {
+    // SAFETY: Apache passes the main server of the configuration just read,
+    // and its temporary pool, alive until the configuration is loaded.
+    let (Some(main), temp) = (unsafe { (Server::from_raw(main_server), Pool::from_raw(ptemp)) })
+    else {
         return SERVER_ERROR;
     };
-    guard(Target::Server(main), "post_config", SERVER_ERROR, || {
-        H::run(main)
+    guard(Target::Server(main), "check_config", SERVER_ERROR, || {
+        H::run(main, temp)
     })
 }
 
@@ -202,12 +207,12 @@ unsafe extern "C" fn child_stopping<H: ChildStoppingHook>(
     }
 }
 
-pub fn post_config_hook<H: PostConfigHook>(order: Order) {
+pub fn check_config_hook<H: CheckConfigHook>(order: Order) {
     // SAFETY: registering a hook function during module load, as every
     // module does; the function lives as long as the DSO.
     unsafe {
-        ffi::ap_hook_post_config(
-            Some(post_config::<H>),
+        ffi::ap_hook_check_config(
+            Some(check_config::<H>),
             ptr::null(),
             ptr::null(),
             order.apr(),
@@ -216,7 +221,7 @@ pub fn post_config_hook<H: PostConfigHook>(order: Order) {
 }
 
 pub fn header_parser_hook<H: RequestHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_header_parser(
             Some(request_hook::<H>),
@@ -228,7 +233,7 @@ pub fn header_parser_hook<H: RequestHook>(order: Order) {
 }
 
 pub fn child_stopping_hook<H: ChildStoppingHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_child_stopping(
             Some(child_stopping::<H>),
@@ -240,7 +245,7 @@ pub fn child_stopping_hook<H: ChildStoppingHook>(order: Order) {
 }
 
 pub fn handler_hook<H: RequestHook>(order: Order) {
-    // SAFETY: as in post_config_hook.
+    // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_handler(
             Some(request_hook::<H>),

@@ -18,6 +18,7 @@ pub mod module;
 pub mod module_config;
 pub mod mpm;
 pub mod panic;
+pub mod plugin;
 pub mod pool;
 pub mod request;
 pub mod server;

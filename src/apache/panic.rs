@@ -50,6 +50,13 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     result.map_err(|_| take_last_panic())
 }
 
+/// A failure that unwinds without a panic on this side (a plugin's, which
+/// caught its own panic): recorded as the hook records a panic, for the
+/// guard that catches the unwinding.
+pub fn record_failure(text: String) {
+    LAST_PANIC.with(|p| *p.borrow_mut() = Some(text));
+}
+
 /// The description the hook recorded for the latest caught panic on this thread.
 pub fn take_last_panic() -> String {
     LAST_PANIC

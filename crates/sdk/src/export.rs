@@ -13,6 +13,7 @@ use crate::handler::{Connection, EventHandler, Handler, Rejection};
 use crate::host::{bytes, check_head, complete, explain, install};
 use crate::log::{log, Level};
 use crate::message::{CloseFrame, Message};
+use crate::panics::{in_callback, install_hook, take_description};
 use crate::request::Handshake;
 use crate::websocket::WebSocket;
 
@@ -54,6 +55,7 @@ pub unsafe fn plugin_entry(
             return Err("the module's function table has NULL members".to_string());
         }
         install(table);
+        install_hook();
         let plugin = PLUGIN.get_or_init(|| {
             let list = Box::leak(handlers().into_boxed_slice());
             Table(rsws_plugin {
@@ -153,10 +155,12 @@ impl<H: Handler> EndpointOf<BlockingStyle> for H {
 
 /// Runs a callback's body, turning a panic into RSWS_FAILED with its text.
 fn guard(body: impl FnOnce() -> c_int) -> c_int {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    match in_callback(|| catch_unwind(AssertUnwindSafe(body))) {
         Ok(code) => code,
         Err(payload) => {
-            explain(&format!("panicked: {}", panic_text(&*payload)));
+            let text = take_description()
+                .unwrap_or_else(|| format!("panicked: {}", panic_text(&*payload)));
+            explain(&text);
             // A payload whose drop panics must not unwind into C either.
             let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             RSWS_FAILED
@@ -343,11 +347,10 @@ unsafe extern "C" fn drop_state(state: *mut c_void) {
     }
     // SAFETY: what open stored, dropped once (the module calls drop once).
     let connection = unsafe { Box::from_raw(state.cast::<State>()) };
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(connection))) {
-        log(
-            Level::Error,
-            &format!("a connection's drop panicked: {}", panic_text(&*payload)),
-        );
+    if let Err(payload) = in_callback(|| catch_unwind(AssertUnwindSafe(move || drop(connection)))) {
+        let text =
+            take_description().unwrap_or_else(|| format!("panicked: {}", panic_text(&*payload)));
+        log(Level::Error, &format!("a connection's drop {text}"));
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
     }
 }

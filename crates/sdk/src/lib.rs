@@ -58,7 +58,9 @@
 //!
 //! and reload Apache. Callbacks run on Apache's threads and must not block
 //! (except [`Handler::transfer_data`]); a panic is caught and closes the
-//! connection with 1011; an `Err` closes it with the error's code.
+//! connection with 1011 (the module logs one line with the panic's message
+//! and place: the SDK installs the plugin's panic hook, so Rust's default
+//! one prints nothing more); an `Err` closes it with the error's code.
 mod conn;
 mod error;
 #[doc(hidden)]
@@ -68,6 +70,7 @@ mod handler;
 mod host;
 mod log;
 mod message;
+mod panics;
 mod request;
 mod sender;
 mod websocket;

@@ -26,6 +26,9 @@ pub struct HandlerEntry {
     /// The normalized resource name, e.g. `/example/chat`.
     pub resource: String,
     pub handler: String,
+    /// The plugin library holding the handler (`plugin =`), a relative
+    /// path taken from the handler file's directory; `None`: compiled in.
+    pub plugin: Option<PathBuf>,
     pub options: Vec<(String, String)>,
     /// The handler-file line of each option, in the same order.
     pub option_lines: Vec<usize>,
@@ -115,16 +118,16 @@ impl HandlerMap {
         self.entries.values()
     }
 
-    /// Asks each entry's handler (as `find` resolves its name) about each of
-    /// its options: one warning, naming file and line, per option refused.
-    /// Entries whose handler is unknown are left to the caller.
+    /// Asks each entry's handler (as `find` resolves the entry) about each
+    /// of its options: one warning, naming file and line, per option
+    /// refused. Entries whose handler is unknown are left to the caller.
     pub fn check_options<'h>(
         &self,
-        find: impl Fn(&str) -> Option<&'h dyn Handler>,
+        find: impl Fn(&HandlerEntry) -> Option<&'h dyn Handler>,
     ) -> Vec<ScanWarning> {
         let mut warnings = Vec::new();
         for entry in self.iter() {
-            let Some(handler) = find(&entry.handler) else {
+            let Some(handler) = find(entry) else {
                 continue;
             };
             for (index, (key, value)) in entry.options.iter().enumerate() {
@@ -334,9 +337,12 @@ impl Scanner {
                 format!("resource {resource} is already served by {other}; skipped"),
             );
         }
+        let directory = path.parent().unwrap_or(Path::new(""));
         self.map.insert(HandlerEntry {
             resource,
             handler: file.handler,
+            // join keeps an absolute path as it is.
+            plugin: file.plugin.map(|library| directory.join(library)),
             options: file.options,
             option_lines: file.option_lines,
             file: path.to_path_buf(),
@@ -425,12 +431,14 @@ mod tests {
             Some(&HandlerEntry {
                 resource: "/example/chat".into(),
                 handler: "chat".into(),
+                plugin: None,
                 options: vec![("room".into(), "lobby".into())],
                 option_lines: vec![2],
                 file: chat,
             })
         );
         assert_eq!(map.lookup("/echo").unwrap().file, echo);
+        assert_eq!(map.lookup("/echo").unwrap().plugin, None);
         assert_eq!(map.lookup("/a/b/c/deep").unwrap().handler, "echo_noext");
         // Lookup normalizes; prefixes and suffixes do not match.
         assert!(map.lookup("//echo").is_some());
@@ -734,7 +742,8 @@ mod tests {
         root.write("c_wsh.conf", "handler = other\nanything = 1\n");
         let (map, warnings) = HandlerMap::scan(root.path(), None, false);
         assert!(warnings.is_empty(), "{}", messages(&warnings));
-        let find = |name: &str| (name == "color").then_some(&OnlyColor as &dyn Handler);
+        let find =
+            |entry: &HandlerEntry| (entry.handler == "color").then_some(&OnlyColor as &dyn Handler);
         let warnings = map.check_options(find);
         assert_eq!(
             messages(&warnings),
@@ -748,12 +757,30 @@ mod tests {
     }
 
     #[test]
+    fn a_relative_plugin_path_is_taken_from_the_handler_file_directory() {
+        let root = TempDir::new();
+        root.write(
+            "app/chat_wsh.conf",
+            "handler = chat\nplugin = lib/libchat.so\n",
+        );
+        root.write("abs_wsh.conf", "handler = x\nplugin = /usr/lib/libx.so\n");
+        let (map, warnings) = HandlerMap::scan(root.path(), None, false);
+        assert!(warnings.is_empty(), "{}", messages(&warnings));
+        let chat = map.lookup("/app/chat").unwrap();
+        assert_eq!(chat.plugin, Some(root.path().join("app/lib/libchat.so")));
+        assert!(chat.options.is_empty());
+        let abs = map.lookup("/abs").unwrap();
+        assert_eq!(abs.plugin, Some(PathBuf::from("/usr/lib/libx.so")));
+    }
+
+    #[test]
     fn insert_normalizes_and_replaces() {
         let mut map = HandlerMap::default();
         assert!(map.is_empty());
         let entry = |resource: &str, handler: &str| HandlerEntry {
             resource: resource.into(),
             handler: handler.into(),
+            plugin: None,
             options: vec![],
             option_lines: vec![],
             file: PathBuf::new(),

@@ -1,9 +1,11 @@
-//! Handler files (`<root>/<resource>_wsh.conf`): which compiled-in handler
-//! serves a resource, and the options it is given.
+//! Handler files (`<root>/<resource>_wsh.conf`): which handler serves a
+//! resource (compiled in, or in a plugin library), and the options it is
+//! given.
 //!
 //! ```text
 //! # a comment
 //! handler = chat        # required, exactly once
+//! plugin = libchat.so   # optional: the plugin library holding `chat`
 //! room = lobby          # any other key is an option, kept in file order
 //! ```
 //! `#` starts a comment at the start of a line or after whitespace, so
@@ -14,11 +16,15 @@ use std::fmt;
 
 /// Key of the required line naming the handler.
 const HANDLER_KEY: &str = "handler";
+/// Key of the optional line naming the plugin library that holds it.
+const PLUGIN_KEY: &str = "plugin";
 
 /// A parsed handler file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerFile {
     pub handler: String,
+    /// The plugin library, as written (`plugin = PATH`); `None`: compiled in.
+    pub plugin: Option<String>,
     /// Every key but `handler`, in file order.
     pub options: Vec<(String, String)>,
     /// The 1-based line of each option, in the same order (for warnings).
@@ -49,6 +55,7 @@ impl std::error::Error for HandlerFileError {}
 pub fn parse_handler_file(text: &str) -> Result<HandlerFile, HandlerFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut handler: Option<String> = None;
+    let mut plugin: Option<String> = None;
     let mut options: Vec<(String, String)> = Vec::new();
     let mut option_lines: Vec<usize> = Vec::new();
     // Line of each key seen, to name the first one in a duplicate error.
@@ -82,6 +89,11 @@ pub fn parse_handler_file(text: &str) -> Result<HandlerFile, HandlerFileError> {
                 return fail("empty handler name after `handler =`".into());
             }
             handler = Some(value.to_string());
+        } else if key == PLUGIN_KEY {
+            if value.is_empty() {
+                return fail("empty library path after `plugin =`".into());
+            }
+            plugin = Some(value.to_string());
         } else {
             options.push((key.to_string(), value.to_string()));
             option_lines.push(line);
@@ -91,6 +103,7 @@ pub fn parse_handler_file(text: &str) -> Result<HandlerFile, HandlerFileError> {
     match handler {
         Some(handler) => Ok(HandlerFile {
             handler,
+            plugin,
             options,
             option_lines,
         }),
@@ -142,6 +155,7 @@ mod tests {
             ok("handler=echo"),
             HandlerFile {
                 handler: "echo".into(),
+                plugin: None,
                 options: vec![],
                 option_lines: vec![],
             }
@@ -161,6 +175,19 @@ mod tests {
                 ("log-level", "debug")
             ])
         );
+    }
+
+    #[test]
+    fn plugin_names_the_library_and_is_no_option() {
+        let f = ok("handler = chat\nplugin = lib/libchat.so\nroom = a\n");
+        assert_eq!(f.plugin.as_deref(), Some("lib/libchat.so"));
+        assert_eq!(f.options, opts(&[("room", "a")]));
+        assert_eq!(f.option_lines, [3]);
+        let e = err("handler = h\nplugin =\n");
+        assert_eq!(e.to_string(), "line 2: empty library path after `plugin =`");
+        let e = err("handler = h\nplugin = a.so\nplugin = b.so\n");
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("duplicate key \"plugin\""), "{e}");
     }
 
     #[test]

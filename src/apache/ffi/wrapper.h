@@ -1,4 +1,5 @@
-/* The httpd and APR headers the module is built against (bindgen input). */
+/* The httpd and APR headers the module is built against, and the plugin
+ * ABI it offers (bindgen input). */
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
@@ -17,3 +18,4 @@
 #include <apr_network_io.h>
 #include <apr_poll.h>
 #include <apr_tables.h>
+#include "rswebsocket_plugin.h"
