@@ -42,7 +42,7 @@ define RUN_EXTRA
 endef
 export RUN_EXTRA
 
-.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test integration-test-threaded integration-test-event conformance-quick conformance lint fuzz clean bench plugin-example
+.PHONY: all deps test-deps test-packages build install run start stop test unit-test integration-test integration-test-threaded integration-test-event conformance-quick conformance lint fuzz clean bench c-plugin-example test-plugins plugin-example
 
 all: build
 
@@ -138,11 +138,21 @@ unit-test:
 # `make integration-test-threaded` or `make integration-test-event` runs one pass.
 integration-test: integration-test-threaded integration-test-event
 
-integration-test-threaded: build test-deps
+integration-test-threaded: build test-deps test-plugins
 	RSWEBSOCKET_TEST_DRIVER=threaded RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
 
-integration-test-event: build test-deps
+integration-test-event: build test-deps test-plugins
 	RSWEBSOCKET_TEST_DRIVER=event RSWEBSOCKET_MODULE=$(CURDIR)/$(MODULE) cargo test -p mod_rswebsocket --tests
+
+# The C example plugin (examples/c-plugin): the header alone, no Rust.
+c-plugin-example:
+	mkdir -p target/examples
+	cc -shared -fPIC -O2 -Wall -Wextra -Iinclude -o target/examples/libc_echo_plugin.so examples/c-plugin/echo_plugin.c -lpthread
+
+# The plugins tests/plugins.rs loads: its Rust fixture (tests/plugins/fixture,
+# a project of its own), the Rust example and the C example.
+test-plugins: plugin-example c-plugin-example
+	cargo build --release --manifest-path tests/plugins/fixture/Cargo.toml --target-dir target/examples
 
 # Autobahn|Testsuite (tests/autobahn, needs a Python 2.7): every
 # non-compression case, the first compression group of 12 and 13,
