@@ -27,6 +27,9 @@ INTEROP_NODE       := target/interop-node
 INSTALL_HANDLERS := echo echo_noext close chat
 HANDLER_DIR      ?= /etc/apache2/rswebsocket-handlers
 SITE_DIR         ?= /usr/share/rswebsocket/site
+# What plugins are built against: the Rust SDK crate and the C header.
+SDK_DIR          ?= /usr/share/rswebsocket/sdk
+INCLUDE_DIR      ?= /usr/share/rswebsocket/include
 
 # `make run` keeps every connection in one Apache child (threaded MPMs), so
 # chat reaches every page; prefork has one process per connection anyway.
@@ -105,6 +108,10 @@ install: build
 	install -d $(HANDLER_DIR) $(SITE_DIR)
 	for h in $(INSTALL_HANDLERS); do install -m 644 apache-conf/handlers/$${h}_wsh.conf $(HANDLER_DIR)/ || exit 1; done
 	install -m 644 apache-conf/site/console.html $(SITE_DIR)/
+	rm -rf $(SDK_DIR) && install -d $(SDK_DIR)/src $(INCLUDE_DIR)
+	install -m 644 crates/sdk/Cargo.toml $(SDK_DIR)/
+	install -m 644 crates/sdk/src/*.rs $(SDK_DIR)/src/
+	install -m 644 include/rswebsocket_plugin.h $(INCLUDE_DIR)/
 
 $(RUN_DIR)/httpd.conf: build apache-conf/httpd.conf.in apache-conf/render-conf.sh
 	PORT=$(PORT) TLS_PORT=$(TLS_PORT) MPM=$(MPM) MODULE=$(CURDIR)/$(MODULE) EXTRA="$$RUN_EXTRA" \
@@ -170,8 +177,9 @@ conformance: build
 	CONFORMANCE_OPTIONAL=0 tests/conformance.sh '*' '1.*,2.*,3.*,4.*,5.*,6.*,7.*'
 
 # The module against Apache + mod_proxy_wstunnel + tokio-tungstenite and
-# tokio-tungstenite alone, on loopback; prints a table (bench/run.sh).
-bench: build
+# tokio-tungstenite alone, on loopback, and its compiled-in echo against
+# the example plugins' (bench/plugin-rows.sh); prints tables (bench/run.sh).
+bench: build plugin-example c-plugin-example
 	cargo build --release -p loadgen
 	bench/run.sh $(MODULE) target/release/wsload target/release/wsecho
 

@@ -20,12 +20,19 @@ libexec=$(apxs -q LIBEXECDIR)
 . "$here/lib.sh"
 
 # BENCH_SECTIONS picks what runs (comma-separated, default all): fanout
-# (bench/fanout.sh; first, while no other server of ours runs), echo
+# (bench/fanout.sh; first, while no other server of ours runs), plugin
+# (bench/plugin-rows.sh: the compiled-in echo against the example plugins'
+# echoes, built by make plugin-example and make c-plugin-example), echo
 # (the table below), hold and site (bench/event-rows.sh, last).
 sections=",${BENCH_SECTIONS:-all},"
 section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
 if section fanout; then
     "$here/fanout.sh" "$module" "$(dirname "$wsload")/wsfanout" "$wsecho" || echo "the fan-out rows failed" >&2
+    echo
+fi
+if section plugin; then
+    "$here/plugin-rows.sh" "$module" "$wsload" "$repo/target/examples/release/libexample_plugin.so" \
+        "$repo/target/examples/libc_echo_plugin.so" || echo "the plugin rows failed" >&2
     echo
 fi
 if ! section echo; then
