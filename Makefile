@@ -183,9 +183,16 @@ bench: build plugin-example c-plugin-example
 	cargo build --release -p loadgen
 	bench/run.sh $(MODULE) target/release/wsload target/release/wsecho
 
+# The plugin projects are not in the workspace (each is a project of its
+# own, as a user's would be): linted one by one.
+PLUGIN_PROJECTS := examples/plugin tests/plugins/fixture
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	for p in $(PLUGIN_PROJECTS); do \
+	    cargo fmt --manifest-path $$p/Cargo.toml -- --check && \
+	    cargo clippy --manifest-path $$p/Cargo.toml --target-dir target/examples -- -D warnings || exit 1; \
+	done
 
 # The example plugin (examples/plugin, its own Cargo project):
 # target/examples/release/libexample_plugin.so.

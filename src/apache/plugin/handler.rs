@@ -155,14 +155,16 @@ impl PluginConnection {
         unsafe { &*self.handler }
     }
 
-    fn callbacks(&self) -> &ffi::rsws_handler {
-        &self.handler().callbacks
+    /// The plugin's callbacks, if its open succeeded: after a refused open
+    /// the closing handshake runs without the plugin.
+    fn callbacks(&self) -> Option<&ffi::rsws_handler> {
+        self.opened.then(|| &self.handler().callbacks)
     }
 }
 
 impl Connection for PluginConnection {
     fn on_message(&mut self, ws: &mut Conn<'_>, message: Message) -> Result<(), WsError> {
-        let Some(on_message) = self.callbacks().on_message else {
+        let Some(on_message) = self.callbacks().and_then(|c| c.on_message) else {
             return Ok(());
         };
         let (kind, data) = match &message {
@@ -177,7 +179,8 @@ impl Connection for PluginConnection {
     }
 
     fn on_timer(&mut self, ws: &mut Conn<'_>) -> Result<(), WsError> {
-        let (Some(on_timer), state) = (self.callbacks().on_timer, self.state) else {
+        let (Some(on_timer), state) = (self.callbacks().and_then(|c| c.on_timer), self.state)
+        else {
             return Ok(());
         };
         // SAFETY: as in do_extra_handshake.
@@ -186,7 +189,8 @@ impl Connection for PluginConnection {
     }
 
     fn on_written(&mut self, ws: &mut Conn<'_>) -> Result<(), WsError> {
-        let (Some(on_written), state) = (self.callbacks().on_written, self.state) else {
+        let (Some(on_written), state) = (self.callbacks().and_then(|c| c.on_written), self.state)
+        else {
             return Ok(());
         };
         // SAFETY: as in do_extra_handshake.
@@ -195,7 +199,8 @@ impl Connection for PluginConnection {
     }
 
     fn on_close(&mut self, ws: &mut Conn<'_>, peer: Option<&CloseFrame>) -> Result<(), WsError> {
-        let (Some(on_close), state) = (self.callbacks().on_close, self.state) else {
+        let (Some(on_close), state) = (self.callbacks().and_then(|c| c.on_close), self.state)
+        else {
             return Ok(());
         };
         let (code, reason) = peer.map_or((0, ""), |p| (c_int::from(p.code), p.reason.as_str()));
@@ -208,7 +213,7 @@ impl Connection for PluginConnection {
 
 impl Drop for PluginConnection {
     fn drop(&mut self) {
-        if let (true, Some(drop_state)) = (self.opened, self.callbacks().drop) {
+        if let Some(drop_state) = self.callbacks().and_then(|c| c.drop) {
             // SAFETY: the state open returned, given back once (the ABI's
             // contract: drop must not unwind).
             unsafe { drop_state(self.state) }
