@@ -1,17 +1,20 @@
 //! Handler plugins (include/rswebsocket_plugin.h) through a real httpd:
 //! the Rust fixture (tests/plugins/fixture), the Rust example
 //! (examples/plugin) and the C example (examples/c-plugin), each over ws
-//! and wss; a panicking callback; handler-file options; a rebuilt library
-//! picked up by a graceful restart; and every configtest failure of the
-//! loader. `make test-plugins` builds the libraries; the tests build the
-//! C ones they need themselves (into their test root).
+//! and wss; a panicking callback; handler-file options; the handshake side
+//! of the ABI (a refusal, a chosen subprotocol, a response header, the
+//! request's getters); an open a C plugin refuses with a close code; a
+//! rebuilt library picked up by a graceful restart; and every configtest
+//! failure of the loader. `make test-plugins` builds the libraries; the
+//! tests build the C ones they need themselves (into their test root).
 mod common;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{config_test, Apache, Client, Setup};
+use common::{config_test, raw_upgrade, upgrade_request, Apache, Client, Setup};
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::stream::MaybeTlsStream;
@@ -34,7 +37,8 @@ fn built(relative: &str) -> PathBuf {
     path
 }
 
-/// tests/plugins/fixture: echo, push, close, panic, options, blocking_echo, version.
+/// tests/plugins/fixture: echo, push, close, panic, options, blocking_echo,
+/// version, guarded.
 fn fixture_plugin() -> PathBuf {
     built("target/examples/release/libfixture_plugin.so")
 }
@@ -363,6 +367,269 @@ fn the_c_plugin_echoes_pushes_and_closes_over_ws_and_wss() {
     }
 }
 
+// --- the handshake: do_extra_handshake and open -------------------------
+
+/// What the module logs when the fixture's `guarded` handler refuses.
+const GUARDED_REFUSED: &str = "refused by handler 'guarded' with 403";
+
+/// A server with the fixture's `guarded` handler at /guarded; the module's
+/// own origin policy off, so any Origin reaches the handler.
+fn guarded_server(name: &str) -> Apache {
+    let handlers = Handlers::new(name);
+    handlers.plugin("guarded", "guarded", &fixture_plugin());
+    let apache = Apache::start(name, handlers.setup().extra("WebSocketOriginCheck Off"));
+    handlers.assert_no_warnings(&apache);
+    apache
+}
+
+#[test]
+fn a_plugin_handshake_without_the_pass_is_refused_with_403_and_one_log_line() {
+    let apache = guarded_server("plugin-guarded-refused");
+    let mut refusals = 0;
+    for tls in BOTH {
+        for extra in ["", "X-Pass: no\r\n", "X-Pass: yes, please\r\n"] {
+            let request = upgrade_request("/guarded?x=1", extra);
+            let (response, ws) = raw_upgrade(&apache, tls, &request);
+            assert!(ws.is_none(), "tls {tls}, {extra:?}: upgraded");
+            assert_eq!(
+                response.status, 403,
+                "tls {tls}, {extra:?}:\n{}",
+                response.head
+            );
+            assert_eq!(response.header("X-Plugin"), None, "{}", response.head);
+            // Exactly one more line per refusal, naming the resource and
+            // the handler's reason.
+            refusals += 1;
+            let lines = apache.wait_log_lines(GUARDED_REFUSED, refusals);
+            let log = apache.error_log();
+            assert_eq!(lines.len(), refusals, "tls {tls}, {extra:?}:\n{log}");
+            let last = &lines[refusals - 1];
+            assert!(last.contains("WebSocket handshake for /guarded "), "{last}");
+            assert!(last.ends_with(": no pass"), "{last}");
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let log = apache.error_log();
+    assert_eq!(apache.log_lines("no pass").len(), refusals, "{log}");
+    assert!(apache.log_lines(CLOSED_1011).is_empty(), "{log}");
+}
+
+/// What `guarded` sends at open, for a handshake over wss when `tls`.
+fn guarded_report(resource: &str, origin: &str, tls: bool, protocol: &str) -> String {
+    format!("resource={resource} origin={origin} secure={tls} version=13 protocol={protocol}")
+}
+
+#[test]
+fn a_plugin_handshake_chooses_the_subprotocol_adds_a_header_and_open_reads_the_request() {
+    let apache = guarded_server("plugin-guarded");
+    for tls in BOTH {
+        // The subprotocol offered second, after a space: the handler
+        // chooses it.
+        let request = upgrade_request(
+            "/guarded?x=1",
+            "X-Pass: yes\r\nSec-WebSocket-Protocol: other, chat.v1\r\nOrigin: http://app.example\r\n",
+        );
+        let (response, ws) = raw_upgrade(&apache, tls, &request);
+        assert_eq!(response.status, 101, "tls {tls}:\n{}", response.head);
+        let head = &response.head;
+        assert_eq!(
+            response.header("Sec-WebSocket-Protocol").as_deref(),
+            Some("chat.v1"),
+            "{head}"
+        );
+        assert_eq!(
+            response.header("X-Plugin").as_deref(),
+            Some("fixture"),
+            "{head}"
+        );
+        let mut ws = ws.unwrap();
+        assert_eq!(
+            text(&mut ws),
+            guarded_report("/guarded?x=1", "http://app.example", tls, "chat.v1")
+        );
+        echoes(&mut ws, Message::text("after the report"));
+        echoes(&mut ws, Message::binary(vec![7; 200]));
+        close_with(&mut ws, 1000, "");
+        assert_eq!(server_close(&mut ws).0, 1000);
+
+        // Without chat.v1 on offer, no Origin and no query: no subprotocol
+        // (the 101 names none), `-` for what is absent.
+        let request = upgrade_request(
+            "/guarded",
+            "X-Pass: yes\r\nSec-WebSocket-Protocol: other\r\n",
+        );
+        let (response, ws) = raw_upgrade(&apache, tls, &request);
+        assert_eq!(response.status, 101, "tls {tls}:\n{}", response.head);
+        let head = &response.head;
+        assert_eq!(response.header("Sec-WebSocket-Protocol"), None, "{head}");
+        assert_eq!(
+            response.header("X-Plugin").as_deref(),
+            Some("fixture"),
+            "{head}"
+        );
+        let mut ws = ws.unwrap();
+        assert_eq!(text(&mut ws), guarded_report("/guarded", "-", tls, "-"));
+        echoes(&mut ws, Message::text("no protocol"));
+    }
+    let log = apache.error_log();
+    assert!(apache.log_lines(GUARDED_REFUSED).is_empty(), "{log}");
+    assert!(apache.log_lines(CLOSED_1011).is_empty(), "{log}");
+}
+
+/// A C plugin: `refuse_open`, whose open refuses with 4003 "not today"
+/// (and whose on_message would answer "must not run"), and `counted`, an
+/// echo. Every callback appends a line (`HANDLER CALLBACK`) to `trace`,
+/// which the Apache children (another user) can write.
+fn build_refusing_plugin(out: &Path, trace: &Path) {
+    std::fs::write(trace, "").unwrap();
+    std::fs::set_permissions(trace, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let code = r#"
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include "rswebsocket_plugin.h"
+
+static const rsws_host *host;
+
+static void trace(const char *line) {
+    int fd = open("@TRACE@", O_WRONLY | O_APPEND | O_CREAT, 0666);
+    if (fd < 0) return;
+    if (write(fd, line, strlen(line)) < 0) { /* nothing to do */ }
+    close(fd);
+}
+
+static int refuse_open(void *data, rsws_conn *conn, void **state) {
+    (void)data; (void)conn; (void)state;
+    trace("refuse_open open\n");
+    host->explain((const uint8_t *)"not today", 9);
+    return 4003;
+}
+
+static int refuse_message(void *state, rsws_conn *conn, int kind, const uint8_t *data, size_t len) {
+    (void)state; (void)kind; (void)data; (void)len;
+    trace("refuse_open on_message\n");
+    return host->send(conn, RSWS_TEXT, (const uint8_t *)"must not run", 12);
+}
+
+static int refuse_close(void *state, rsws_conn *conn, int code, const uint8_t *reason, size_t len) {
+    (void)state; (void)conn; (void)code; (void)reason; (void)len;
+    trace("refuse_open on_close\n");
+    return RSWS_CONTINUE;
+}
+
+static void refuse_drop(void *state) {
+    (void)state;
+    trace("refuse_open drop\n");
+}
+
+static int counted_open(void *data, rsws_conn *conn, void **state) {
+    (void)data; (void)conn;
+    *state = NULL;
+    trace("counted open\n");
+    return RSWS_CONTINUE;
+}
+
+static int counted_message(void *state, rsws_conn *conn, int kind, const uint8_t *data, size_t len) {
+    (void)state;
+    return host->send(conn, kind, data, len);
+}
+
+static void counted_drop(void *state) {
+    (void)state;
+    trace("counted drop\n");
+}
+
+static const rsws_handler handlers[] = {
+    { .name = "refuse_open", .open = refuse_open, .on_message = refuse_message,
+      .on_close = refuse_close, .drop = refuse_drop },
+    { .name = "counted", .open = counted_open, .on_message = counted_message,
+      .drop = counted_drop },
+};
+
+static const rsws_plugin plugin = {
+    RSWS_ABI_VERSION, sizeof(rsws_handler), sizeof handlers / sizeof handlers[0], handlers
+};
+
+const rsws_plugin *rswebsocket_plugin_v1(const rsws_host *h) {
+    host = h;
+    return &plugin;
+}
+"#;
+    let trace = trace.display().to_string();
+    assert!(!trace.contains(['"', '\\']), "{trace}");
+    cc_snippet(out, &code.replace("@TRACE@", &trace));
+}
+
+/// Lines of the C plugin's trace equal to `line`, once there are `count`
+/// (or after 20 s: the last callbacks run after the client saw the close).
+fn wait_trace(trace: &Path, line: &str, count: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(trace).unwrap();
+        let n = text.lines().filter(|l| *l == line).count();
+        if n >= count || Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_c_plugin_refusing_open_closes_with_its_code_and_reason_and_no_callback_runs_after() {
+    let handlers = Handlers::new("c-plugin-refuse-open");
+    let lib = handlers.dir.join("librefuse.so");
+    let trace = handlers.dir.join("trace.txt");
+    build_refusing_plugin(&lib, &trace);
+    handlers.plugin("refuse_open", "refuse_open", &lib);
+    handlers.plugin("counted", "counted", &lib);
+    let apache = Apache::start("c-plugin-refuse-open", handlers.setup());
+    handlers.assert_no_warnings(&apache);
+    for (n, tls) in BOTH.into_iter().enumerate() {
+        let mut ws = open(&apache, tls, "/refuse_open");
+        // A message the refused connection must not pass to on_message.
+        ws.send(Message::text("hello?")).unwrap();
+        // Nothing but the close: no message from on_message.
+        let close = match ws.read() {
+            Ok(Message::Close(Some(frame))) => (u16::from(frame.code), frame.reason.to_string()),
+            Ok(other) => panic!("tls {tls}: expected only a close, got {other:?}"),
+            Err(e) => panic!("tls {tls}: ended without a close frame: {e}"),
+        };
+        assert_eq!(close, (4003, "not today".to_string()), "tls {tls}");
+        // The client answers the close; the server then ends the connection.
+        match ws.read() {
+            Err(tungstenite::Error::ConnectionClosed) => {}
+            other => panic!("tls {tls}: expected the end after the close, got {other:?}"),
+        }
+        assert_eq!(wait_trace(&trace, "refuse_open open", n + 1), n + 1);
+
+        // The other handler of the library, opened and ended normally:
+        // its drop runs (so the trace would show refuse_open's too).
+        let mut ws = open(&apache, tls, "/counted");
+        echoes(&mut ws, Message::text("counted"));
+        close_with(&mut ws, 1000, "");
+        assert_eq!(server_close(&mut ws).0, 1000);
+        assert_eq!(
+            wait_trace(&trace, "counted drop", n + 1),
+            n + 1,
+            "{}",
+            std::fs::read_to_string(&trace).unwrap()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let refused: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.starts_with("refuse_open"))
+        .collect();
+    // open once per connection; nothing after (no on_message, on_close or
+    // drop: drop is owed only after an open that returned RSWS_CONTINUE).
+    assert_eq!(refused, ["refuse_open open"; 2], "{calls}");
+    let log = apache.error_log();
+    assert!(apache.log_lines(CLOSED_1011).is_empty(), "{log}");
+    assert!(!log.to_lowercase().contains("panic"), "{log}");
+    assert!(apache.log_lines("failed in plugin").is_empty(), "{log}");
+}
+
 /// Builds examples/c-plugin with GREETING = `greeting` into `out`.
 fn build_greeting(out: &Path, greeting: &str) {
     cc(
@@ -579,7 +846,15 @@ fn configtest_fails_on_a_handler_the_library_lacks() {
 #[test]
 fn configtest_passes_with_every_plugin_handler() {
     let handlers = Handlers::new("conf-plugin-ok");
-    for name in ["echo", "push", "close", "panic", "blocking_echo", "version"] {
+    for name in [
+        "echo",
+        "push",
+        "close",
+        "panic",
+        "blocking_echo",
+        "version",
+        "guarded",
+    ] {
         handlers.plugin(name, name, &fixture_plugin());
     }
     handlers.plugin("c_echo", "c_echo", &c_plugin());

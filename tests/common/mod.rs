@@ -463,12 +463,54 @@ impl RawResponse {
     }
 }
 
-pub fn raw_exchange(mut stream: TcpStream, request: &[u8]) -> RawResponse {
+pub fn raw_exchange(stream: TcpStream, request: &[u8]) -> RawResponse {
     // Longer than any wait of the server's (HyBi-00's 10 s for the key's
     // last bytes), so the server's answer always comes first.
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    exchange(stream, request)
+}
+
+/// Sends raw handshake bytes (e.g. [`upgrade_request`]'s) over wss when
+/// `tls` (trusting the test's certificate), else ws, and reads the
+/// response as [`raw_exchange`] does. On a 101 the
+/// stream goes on as a tungstenite client (what came after the head
+/// included), so a handshake tungstenite would not write (or would not
+/// accept the answer to) can still carry messages; else `None`.
+pub fn raw_upgrade(apache: &Apache, tls: bool, request: &[u8]) -> (RawResponse, Option<Client>) {
+    let port = if tls { apache.tls_port } else { apache.port };
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut stream = if tls {
+        let connector = native_tls::TlsConnector::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap();
+        MaybeTlsStream::NativeTls(
+            connector
+                .connect("127.0.0.1", tcp)
+                .unwrap_or_else(|e| panic!("TLS handshake failed: {e}")),
+        )
+    } else {
+        MaybeTlsStream::Plain(tcp)
+    };
+    let response = exchange(&mut stream, request);
+    if response.status != 101 {
+        return (response, None);
+    }
+    let ws = WebSocket::from_partially_read(
+        stream,
+        response.body.clone(),
+        tungstenite::protocol::Role::Client,
+        None,
+    );
+    (response, Some(ws))
+}
+
+/// Writes `request` and reads the response head, and the body unless the
+/// status is 101 (as far as Content-Length says, or until the server closes).
+fn exchange(mut stream: impl Read + Write, request: &[u8]) -> RawResponse {
     stream.write_all(request).unwrap();
     let mut data = Vec::new();
     let mut chunk = [0u8; 8192];
