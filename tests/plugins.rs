@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{config_test, raw_upgrade, upgrade_request, Apache, Client, Setup};
-use tungstenite::protocol::frame::coding::CloseCode;
-use tungstenite::protocol::CloseFrame;
+use common::{
+    close_with, config_test, raw_upgrade, server_close, upgrade_request, Apache, Client, Setup,
+};
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::Message;
 
@@ -150,28 +150,6 @@ fn text(ws: &mut Client) -> String {
 fn echoes(ws: &mut Client, message: Message) {
     ws.send(message.clone()).unwrap();
     assert_eq!(ws.read().unwrap(), message);
-}
-
-/// Reads until the server's close frame arrives: its code and reason.
-fn server_close(ws: &mut Client) -> (u16, String) {
-    loop {
-        match ws.read() {
-            Ok(Message::Close(Some(frame))) => {
-                return (u16::from(frame.code), frame.reason.to_string())
-            }
-            Ok(Message::Close(None)) => panic!("close frame without a code"),
-            Ok(_) => continue,
-            Err(e) => panic!("connection ended without a close frame: {e}"),
-        }
-    }
-}
-
-fn close_with(ws: &mut Client, code: u16, reason: &'static str) {
-    ws.close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.into(),
-    }))
-    .unwrap();
 }
 
 /// Text, binary, 100 KiB of binary and 100 KiB of text come back as sent.

@@ -656,3 +656,26 @@ impl RawWs {
         matches!(self.stream.read(&mut byte), Ok(0) | Err(_))
     }
 }
+
+/// Reads until the server's close frame arrives: its code and reason.
+pub fn server_close(ws: &mut Client) -> (u16, String) {
+    loop {
+        match ws.read() {
+            Ok(tungstenite::Message::Close(Some(frame))) => {
+                return (u16::from(frame.code), frame.reason.to_string())
+            }
+            Ok(tungstenite::Message::Close(None)) => panic!("close frame without a code"),
+            Ok(_) => continue,
+            Err(e) => panic!("connection ended without a close frame: {e}"),
+        }
+    }
+}
+
+/// Starts the closing handshake with this code and reason.
+pub fn close_with(ws: &mut Client, code: u16, reason: &'static str) {
+    ws.close(Some(tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::from(code),
+        reason: reason.into(),
+    }))
+    .unwrap();
+}
