@@ -52,6 +52,16 @@ fn main() {
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()
         .expect("bindgen failed on the httpd/APR headers or include/rswebsocket_plugin.h");
+    // httpd 2.4.58+ says which descriptor to poll for a connection's input
+    // (an HTTP/2 stream's is a pipe, not the client socket); older headers
+    // lack it, and the module then serves no HTTP/2 stream.
+    println!("cargo::rustc-check-cfg=cfg(has_pollfd_from_conn)");
+    if bindings
+        .to_string()
+        .contains("pub fn ap_get_pollfd_from_conn(")
+    {
+        println!("cargo:rustc-cfg=has_pollfd_from_conn");
+    }
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("apache_bindings.rs");
     bindings.write_to_file(out).expect("cannot write bindings");
 }

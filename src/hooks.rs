@@ -221,7 +221,9 @@ impl RequestHook for FindRoute {
 
     fn run(r: Request<'_>) -> c_int {
         // Most requests have no Upgrade header: decide on that alone.
-        if r.is_secondary() || r.header(c"Upgrade").is_none() {
+        // An HTTP/2 stream's request (RFC 8441) is served too: mod_http2
+        // presents its extended CONNECT as an HTTP/1.1 upgrade.
+        if r.is_subrequest() || r.header(c"Upgrade").is_none() {
             return DECLINED;
         }
         if !is_websocket_upgrade(&r.head()) {

@@ -178,6 +178,10 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
             ("rswebsocket-resource", route.resource.clone()),
             ("rswebsocket-version", request.version.to_string()),
             ("rswebsocket-extensions", extensions.unwrap_or_default()),
+            (
+                "rswebsocket-transport",
+                transport_name(conn, head.secure).into(),
+            ),
         ],
     );
     if let Some(handler) = event_handler {
@@ -230,6 +234,16 @@ pub fn serve_upgrade(r: Request<'_>, route: &Route) -> c_int {
     }
     .fill(r);
     DONE
+}
+
+/// How the WebSocket reached the server: an HTTP/1.1 upgrade, or an
+/// HTTP/2 stream (RFC 8441) over TLS or cleartext.
+fn transport_name(conn: Conn<'_>, secure: bool) -> &'static str {
+    match (conn.is_secondary(), secure) {
+        (false, _) => "http/1.1",
+        (true, true) => "h2",
+        (true, false) => "h2c",
+    }
 }
 
 /// A plain connection can still get a close frame when Apache stops at

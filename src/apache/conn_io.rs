@@ -82,13 +82,68 @@ pub(super) unsafe fn socket_fd(c: *mut ffi::conn_rec) -> Option<i32> {
     (found && fd >= 0).then_some(fd)
 }
 
+/// The descriptor that becomes readable when input arrives for `c`: the
+/// client socket of a primary connection, the pipe mod_http2 signals for an
+/// HTTP/2 stream (RFC 8441). `Ok(None)`: the input is closed already.
+///
+/// # Safety
+/// `c` must be a live connection.
+#[cfg(has_pollfd_from_conn)]
+unsafe fn input_fd(c: *mut ffi::conn_rec) -> io::Result<Option<i32>> {
+    // SAFETY: c is live; the hook fills the pollfd with a descriptor the
+    // connection owns, read here only to take its OS handle.
+    unsafe {
+        let mut pfd: ffi::apr_pollfd_t = std::mem::zeroed();
+        let status = ffi::ap_get_pollfd_from_conn(c, &mut pfd, std::ptr::null_mut());
+        if status != APR_SUCCESS {
+            return socket_fd(c)
+                .map(Some)
+                .ok_or_else(|| io::Error::other("the connection has no pollable input"));
+        }
+        let mut fd: i32 = -1;
+        let found = match pfd.desc_type {
+            ffi::apr_datatype_e_APR_POLL_SOCKET => ffi::apr_os_sock_get(&mut fd, pfd.desc.s),
+            ffi::apr_datatype_e_APR_POLL_FILE => ffi::apr_os_file_get(&mut fd, pfd.desc.f),
+            _ => return Ok(None), // APR_NO_DESC: no more input
+        };
+        if found == APR_SUCCESS && fd >= 0 {
+            Ok(Some(fd))
+        } else {
+            Err(io::Error::other("the connection's input cannot be polled"))
+        }
+    }
+}
+
+/// Without `ap_get_pollfd_from_conn` (httpd before 2.4.58) only a primary
+/// connection's socket can be polled: an HTTP/2 stream cannot be served.
+///
+/// # Safety
+/// `c` must be a live connection.
+#[cfg(not(has_pollfd_from_conn))]
+unsafe fn input_fd(c: *mut ffi::conn_rec) -> io::Result<Option<i32>> {
+    // SAFETY: c is live (the caller's promise); a plain field read.
+    if unsafe { !(*c).master.is_null() } {
+        return Err(io::Error::other(
+            "an HTTP/2 stream needs httpd 2.4.58 or later (ap_get_pollfd_from_conn)",
+        ));
+    }
+    // SAFETY: as above.
+    unsafe { socket_fd(c) }
+        .map(Some)
+        .ok_or_else(|| io::Error::other("the connection has no socket"))
+}
+
 /// The connection of a request this module has taken over; `'r`: it lives
 /// no longer than the request whose pool holds its brigades.
 pub struct ConnIo<'r> {
     c: *mut ffi::conn_rec,
     input: *mut ffi::apr_bucket_brigade,
     output: *mut ffi::apr_bucket_brigade,
-    socket_fd: i32,
+    /// What to poll for input (-1 once the input is closed: poll ignores it).
+    input_fd: i32,
+    /// The client's socket, on a primary connection only: an HTTP/2
+    /// stream shares its connection's socket with other streams.
+    client_socket: Option<i32>,
     _lives: PhantomData<Request<'r>>,
 }
 
@@ -101,25 +156,34 @@ impl<'r> ConnIo<'r> {
         unsafe {
             let input = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
             let output = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
-            let Some(socket_fd) = socket_fd(c) else {
-                return Err(io::Error::other("the connection has no socket"));
+            let input_fd = input_fd(c)?.unwrap_or(-1);
+            let client_socket = if (*c).master.is_null() {
+                socket_fd(c)
+            } else {
+                None
             };
             Ok(ConnIo {
                 c,
                 input,
                 output,
-                socket_fd,
+                input_fd,
+                client_socket,
                 _lives: PhantomData,
             })
         }
     }
 
     /// A duplicate of the client socket's descriptor (close-on-exec), which
-    /// stays open when Apache closes its own.
+    /// stays open when Apache closes its own; none for an HTTP/2 stream.
     pub fn duplicate_socket(&self) -> io::Result<OwnedFd> {
-        // SAFETY: socket_fd is the connection's open socket for as long as
-        // this value exists; borrowing it only to duplicate it.
-        let borrowed = unsafe { BorrowedFd::borrow_raw(self.socket_fd) };
+        let Some(socket) = self.client_socket else {
+            return Err(io::Error::other(
+                "an HTTP/2 stream has no socket of its own",
+            ));
+        };
+        // SAFETY: the connection's open socket for as long as this value
+        // exists; borrowing it only to duplicate it.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(socket) };
         borrowed.try_clone_to_owned()
     }
 
@@ -129,11 +193,11 @@ impl<'r> ConnIo<'r> {
         unsafe { read_nonblocking(self.c, self.input, buf) }
     }
 
-    /// Polls the socket and the wake-up; returns (socket ready, woken).
+    /// Polls the input and the wake-up; returns (input ready, woken).
     pub fn poll(&self, wakeup_fd: Option<i32>, timeout: Duration) -> (bool, bool) {
         let mut fds = [
             libc::pollfd {
-                fd: self.socket_fd,
+                fd: self.input_fd,
                 events: libc::POLLIN,
                 revents: 0,
             },

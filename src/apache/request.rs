@@ -107,10 +107,9 @@ impl<'r> Request<'r> {
         unsafe { owned(self.rec().useragent_ip) }
     }
 
-    /// True for requests this module must never take over: subrequests,
-    /// internal redirects' originals, and HTTP/2 secondary connections.
-    pub fn is_secondary(&self) -> bool {
-        !self.rec().main.is_null() || self.connection().is_secondary()
+    /// True for subrequests, which this module never takes over.
+    pub fn is_subrequest(&self) -> bool {
+        !self.rec().main.is_null()
     }
 
     /// This module's per-directory configuration for the request.

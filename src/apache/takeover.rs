@@ -29,7 +29,9 @@ impl Request<'_> {
             // The connection is ours until it closes: no keep-alive afterwards.
             (*c).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE;
             (*r).assbackwards = 1;
-            (*r).status = 101; // what the access log shows
+            // What the access log shows: the status the client saw. On an
+            // HTTP/2 stream mod_http2 turns the 101 into RFC 8441's 200.
+            (*r).status = if (*c).master.is_null() { 101 } else { 200 };
         }
     }
 
