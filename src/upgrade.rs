@@ -372,14 +372,15 @@ fn choose_driver(
     route: &Route,
     conn: Conn<'_>,
 ) -> (Option<&'static dyn EventHandler>, &'static str) {
+    // A stream first: it is the reason whatever else is configured.
+    if conn.is_secondary() {
+        return (None, "an HTTP/2 stream");
+    }
     let Some(handler) = route.handler.event_handler() else {
         return (None, "a transfer_data handler");
     };
     if route.driver == Driver::Threaded {
         return (None, "WebSocketDriver threaded");
-    }
-    if conn.is_secondary() {
-        return (None, "an HTTP/2 stream");
     }
     if !conn.has_async_state() || !mpm::can_wait_io() {
         return (None, "this MPM cannot park connections");

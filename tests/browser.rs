@@ -9,7 +9,7 @@ mod cdp;
 mod common;
 
 use cdp::{Browser, Page};
-use common::{event_pass, Apache, Setup};
+use common::{Apache, Setup};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -332,17 +332,11 @@ fn the_console_page_over_h2_opens_wss_as_http2_streams_in_chromium() {
     let ports: BTreeSet<&str> = lines.iter().filter_map(|l| l.split(' ').next()).collect();
     assert_eq!(ports.len(), 1, "more than one h2 connection: {lines:#?}");
 
-    // Streams are served by the threaded driver; the debug log says it is
-    // for the stream unless the pass configured `WebSocketDriver threaded`,
-    // which the module names first (and which then serves the other page's
-    // ws /chat too).
-    let (why, count) = if event_pass() {
-        ("(an HTTP/2 stream)", 3)
-    } else {
-        ("(WebSocketDriver threaded)", 4)
-    };
-    let served = format!("served by the threaded driver {why}");
-    let lines = apache.wait_log_lines(&served, count);
+    // Streams are served by the threaded driver, and the debug log says
+    // it is for the stream, whatever WebSocketDriver the pass configured.
+    let count = 3;
+    let served = "served by the threaded driver (an HTTP/2 stream)";
+    let lines = apache.wait_log_lines(served, count);
     assert_eq!(lines.len(), count, "{served}:\n{}", log());
     for resource in ["/echo", "/close", "/chat"] {
         let line = format!("WebSocket {resource} {served}");
