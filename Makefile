@@ -18,6 +18,8 @@ TEST_PACKAGES := chromium procps python3-venv $(if $(shell command -v npm),,node
 # The interop tests' clients (tests/interop.rs), pinned and kept under
 # target/. websockets 16 is the newest that runs on Python 3.10 (Ubuntu 22.04).
 WEBSOCKETS_VERSION := 16.0
+# Python h2 for tests/http2.rs (WebSockets over HTTP/2, raw frames); 4.4 needs Python 3.10.
+H2_VERSION         := 4.4.1
 NODE_WS_VERSION    := 8.23.0
 INTEROP_VENV       := target/interop-venv
 INTEROP_NODE       := target/interop-node
@@ -66,7 +68,7 @@ endef
 deps:
 	$(call apt_install,$(PACKAGES))
 
-test-deps: test-packages $(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION) $(INTEROP_NODE)/ws-$(NODE_WS_VERSION)
+test-deps: test-packages $(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION) $(INTEROP_VENV)/h2-$(H2_VERSION) $(INTEROP_NODE)/ws-$(NODE_WS_VERSION)
 
 test-packages:
 	$(call apt_install,$(TEST_PACKAGES))
@@ -77,6 +79,12 @@ $(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION): | test-packages
 	rm -rf $(INTEROP_VENV)
 	python3 -m venv $(INTEROP_VENV)
 	$(INTEROP_VENV)/bin/pip install -q websockets==$(WEBSOCKETS_VERSION)
+	touch $@
+
+# h2 in the same venv: remade after the venv is (rm -rf takes its marker).
+$(INTEROP_VENV)/h2-$(H2_VERSION): $(INTEROP_VENV)/websockets-$(WEBSOCKETS_VERSION)
+	rm -f $(INTEROP_VENV)/h2-*
+	$(INTEROP_VENV)/bin/pip install -q h2==$(H2_VERSION)
 	touch $@
 
 $(INTEROP_NODE)/ws-$(NODE_WS_VERSION): | test-packages
