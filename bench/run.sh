@@ -22,8 +22,10 @@ libexec=$(apxs -q LIBEXECDIR)
 # BENCH_SECTIONS picks what runs (comma-separated, default all): fanout
 # (bench/fanout.sh; first, while no other server of ours runs), plugin
 # (bench/plugin-rows.sh: the compiled-in echo against the example plugins'
-# echoes, built by make plugin-example and make c-plugin-example), echo
-# (the table below), hold and site (bench/event-rows.sh, last).
+# echoes, built by make plugin-example and make c-plugin-example), h2
+# (bench/h2-rows.sh: 64 WebSockets over HTTP/1.1 against the same over
+# HTTP/2, RFC 8441), echo (the table below), hold and site
+# (bench/event-rows.sh, last).
 sections=",${BENCH_SECTIONS:-all},"
 section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
 if section fanout; then
@@ -33,6 +35,10 @@ fi
 if section plugin; then
     "$here/plugin-rows.sh" "$module" "$wsload" "$repo/target/examples/release/libexample_plugin.so" \
         "$repo/target/examples/libc_echo_plugin.so" || echo "the plugin rows failed" >&2
+    echo
+fi
+if section h2; then
+    "$here/h2-rows.sh" "$module" "$wsload" || echo "the HTTP/2 rows failed" >&2
     echo
 fi
 if ! section echo; then

@@ -1,5 +1,7 @@
 //! Opening a WebSocket to the target: TCP (and TLS, trusting any
-//! certificate: the target is loopback), then the RFC 6455 handshake.
+//! certificate: the target is loopback), then the RFC 6455 handshake; or,
+//! [`Connector::over_h2`], a stream of an HTTP/2 connection (RFC 8441,
+//! crate::h2ws).
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -7,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::{client::generate_key, derive_accept_key};
 
 use crate::codec::Reader;
+use crate::h2ws::H2Dialer;
 use crate::head::{head_len, ResponseHead};
 use crate::target::Target;
 
@@ -29,6 +32,8 @@ pub struct Connector {
     tls: Option<tokio_native_tls::TlsConnector>,
     /// The `Sec-WebSocket-Extensions` offer, if any.
     extensions: Option<String>,
+    /// WebSockets over HTTP/2 instead of HTTP/1.1 upgrades.
+    h2: Option<H2Dialer>,
 }
 
 impl Connector {
@@ -48,7 +53,34 @@ impl Connector {
             tls,
             extensions: offer_deflate
                 .then(|| "permessage-deflate; client_no_context_takeover".to_string()),
+            h2: None,
         })
+    }
+
+    /// Opens WebSockets as RFC 8441 streams instead: h2c for ws://, h2
+    /// (TLS, ALPN) for wss://, `streams_per_connection` WebSockets on each
+    /// HTTP/2 connection; each new connection first sends `warmup` GETs
+    /// of / (see [`H2Dialer::warming_up`]).
+    pub fn over_h2(
+        mut self,
+        streams_per_connection: usize,
+        warmup: usize,
+    ) -> Result<Connector, String> {
+        self.h2 =
+            Some(H2Dialer::new(self.target.clone(), streams_per_connection)?.warming_up(warmup));
+        Ok(self)
+    }
+
+    /// "http/1.1", "h2c" or "h2".
+    pub fn protocol(&self) -> &'static str {
+        self.h2.as_ref().map_or("http/1.1", H2Dialer::protocol)
+    }
+
+    /// TCP connections opened so far: one a WebSocket over HTTP/1.1, one
+    /// per `streams_per_connection` over HTTP/2 (not counted for
+    /// HTTP/1.1: 0).
+    pub fn tcp_connections(&self) -> usize {
+        self.h2.as_ref().map_or(0, H2Dialer::connections)
     }
 
     /// Offers these extensions instead (e.g. Chromium's
@@ -65,6 +97,9 @@ impl Connector {
     }
 
     async fn open(&self) -> Result<Conn, String> {
+        if let Some(h2) = &self.h2 {
+            return h2.open(self.extensions.as_deref()).await;
+        }
         let tcp = TcpStream::connect(self.target.addr)
             .await
             .map_err(|e| format!("connecting to {}: {e}", self.target.addr))?;

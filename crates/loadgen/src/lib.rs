@@ -10,6 +10,7 @@ pub mod fanout;
 pub mod fanout_message;
 pub mod fanout_peer;
 pub mod get;
+pub mod h2ws;
 pub mod head;
 pub mod held;
 pub mod hold;

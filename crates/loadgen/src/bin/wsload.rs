@@ -2,6 +2,14 @@
 //!
 //!   wsload echo --url ws://127.0.0.1:8080/echo [--connections 64] [--size 32]
 //!               [--in-flight 1] [--duration 5] [--binary] [--deflate] [--server-pid PID]...
+//!               [--h2 [--streams-per-connection 1] [--h2-warmup GETS]]
+//!     --h2: the WebSockets are HTTP/2 streams (RFC 8441 extended CONNECT),
+//!     h2c (prior knowledge) for ws://, h2 (TLS, ALPN) for wss://;
+//!     --connections counts WebSockets, and each HTTP/2 connection carries
+//!     --streams-per-connection of them (64 and 64: one connection);
+//!     --h2-warmup: each connection first GETs / that many times, one at a
+//!     time (mod_http2 runs 6 streams of a new connection at once, and more
+//!     only after some have finished: see crate::h2ws).
 //!   wsload hold --url ws://127.0.0.1:8080/echo [--url ...]... [--connections 5000]
 //!               [--ping-interval 2 (0: none)] [--hold 4] [--ramp-limit 60] [--ramp-concurrency 128]
 //!               [--release-file PATH] [--first-message SIZE]
@@ -33,7 +41,7 @@ use loadgen::{echo, get, hold};
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let mode = argv.next().unwrap_or_default();
-    let result = Args::parse(argv, &["binary", "deflate"]).and_then(|args| match mode.as_str() {
+    let result = Args::parse(argv, &["binary", "deflate", "h2"]).and_then(|args| match mode.as_str() {
         "echo" => run_echo(&args),
         "hold" | "keepalive" => run_hold(&args, mode == "keepalive"),
         "get" => run_get(&args),
@@ -74,6 +82,8 @@ fn run_echo(args: &Args) -> Result<(), String> {
         "in-flight",
         "duration",
         "server-pid",
+        "streams-per-connection",
+        "h2-warmup",
     ])?;
     let target = Target::parse(args.text("url").ok_or("--url is required")?)?;
     let config = echo::EchoConfig {
@@ -84,14 +94,32 @@ fn run_echo(args: &Args) -> Result<(), String> {
         binary: args.switch("binary"),
         server_pids: server_pids(args)?,
     };
-    let connector = Connector::new(target, args.switch("deflate"))?;
+    let mut connector = Connector::new(target, args.switch("deflate"))?;
+    if args.switch("h2") {
+        let warmup = match args.text("h2-warmup") {
+            Some(_) => args.bounded("h2-warmup", 1, 1000)? as usize,
+            None => 0,
+        };
+        connector = connector.over_h2(
+            args.bounded("streams-per-connection", 1, 1024)? as usize,
+            warmup,
+        )?;
+    } else if args.text("streams-per-connection").is_some() || args.text("h2-warmup").is_some() {
+        return Err("--streams-per-connection and --h2-warmup need --h2".into());
+    }
     let r = runtime()?.block_on(echo::run(&connector, &config))?;
+    // The TCP connections the WebSockets used.
+    let tcp = match connector.tcp_connections() {
+        0 => config.connections,
+        n => n,
+    };
     let rate = r.messages as f64 / r.seconds;
     let mbps = rate * r.bytes_per_message as f64 / 1e6;
     println!(
-        "{} conns x {} B x {} in flight, {:.0} s{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us p99 {} us max {} us, \
+        "{} conns ({}, {tcp} TCP) x {} B x {} in flight, {:.0} s{}: {rate:.0} msgs/s, {mbps:.1} MB/s, latency p50 {} us p99 {} us max {} us, \
          errors {}, CPU client {:.0}% server {:.0}%",
         config.connections,
+        connector.protocol(),
         r.bytes_per_message,
         config.in_flight,
         r.seconds,
@@ -108,14 +136,15 @@ fn run_echo(args: &Args) -> Result<(), String> {
     }
     println!(
         "RESULT msgs_per_s={rate:.0} mb_per_s={mbps:.2} p50_us={} p99_us={} max_us={} errors={} deflate={} \
-         client_cpu={:.2} server_cpu={:.2}",
+         client_cpu={:.2} server_cpu={:.2} protocol={} tcp_connections={tcp}",
         r.latency_us[0],
         r.latency_us[1],
         r.latency_us[2],
         r.errors,
         if r.deflate { "yes" } else { "no" },
         r.client_cpu,
-        r.server_cpu
+        r.server_cpu,
+        connector.protocol()
     );
     Ok(())
 }
