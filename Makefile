@@ -187,7 +187,7 @@ conformance: build
 # The module against Apache + mod_proxy_wstunnel + tokio-tungstenite and
 # tokio-tungstenite alone, on loopback, and its compiled-in echo against
 # the example plugins' (bench/plugin-rows.sh); prints tables (bench/run.sh).
-bench: build plugin-example c-plugin-example
+bench: build plugin-example c-plugin-example $(INTEROP_VENV)/h2-$(H2_VERSION)
 	cargo build --release -p loadgen
 	bench/run.sh $(MODULE) target/release/wsload target/release/wsecho
 

@@ -24,7 +24,8 @@ libexec=$(apxs -q LIBEXECDIR)
 # (bench/plugin-rows.sh: the compiled-in echo against the example plugins'
 # echoes, built by make plugin-example and make c-plugin-example), h2
 # (bench/h2-rows.sh: 64 WebSockets over HTTP/1.1 against the same over
-# HTTP/2, RFC 8441), echo (the table below), hold and site
+# HTTP/2, RFC 8441), h2limits (bench/h2-limits.sh: how many HTTP/2
+# WebSockets one Apache holds), echo (the table below), hold and site
 # (bench/event-rows.sh, last).
 sections=",${BENCH_SECTIONS:-all},"
 section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
@@ -39,6 +40,10 @@ if section plugin; then
 fi
 if section h2; then
     "$here/h2-rows.sh" "$module" "$wsload" || echo "the HTTP/2 rows failed" >&2
+    echo
+fi
+if section h2limits; then
+    "$here/h2-limits.sh" "$module" || echo "the HTTP/2 limits rows failed" >&2
     echo
 fi
 if ! section echo; then
