@@ -464,3 +464,47 @@ fn graceful_stop_closes_open_h2_websockets_with_1001() {
         .wait_exit(Duration::from_secs(30))
         .unwrap_or_else(|| panic!("httpd did not exit:\n{}", apache.error_log()));
 }
+
+#[test]
+fn apache_access_control_refuses_a_stream_with_403_as_over_http_1_1() {
+    let setup = Setup::default().extra("<Location /echo>\n    Require all denied\n</Location>");
+    let apache = Apache::start("h2-access", setup);
+    for mode in MODES {
+        let refused = run(&apache, mode, "handshake", &[]);
+        assert_eq!(refused["stream"]["status"], 403, "{mode:?}: {refused}");
+        assert_eq!(refused["ended"], "END_STREAM", "{refused}");
+        // Another resource is not covered by the <Location>.
+        let allowed = run(&apache, mode, "handshake", &["--path", "/close"]);
+        assert_connected(&allowed, &allowed["stream"], mode);
+    }
+    let lines = apache.wait_access_log_lines("\"GET /echo HTTP/2.0\" 403 ", 2);
+    assert_eq!(lines.len(), 2, "{}", apache.access_log());
+}
+
+#[test]
+fn an_idle_stream_is_closed_by_websocket_idle_timeout_with_1001() {
+    let apache = Apache::start("h2-idle", Setup::default().extra("WebSocketIdleTimeout 2"));
+    let mut clients: Vec<(Mode, Running)> = MODES
+        .iter()
+        .map(|&mode| (mode, spawn(&apache, mode, "hold", &["--wait", "20"])))
+        .collect();
+    for (mode, client) in &mut clients {
+        let open = client.next(&apache);
+        assert_connected(&open, &open["stream"], *mode);
+    }
+    for (mode, mut client) in clients {
+        let closed = client.next(&apache);
+        assert_eq!(
+            closed["close"],
+            json!([1001, "idle timeout"]),
+            "{mode:?}: {closed}"
+        );
+        assert_eq!(closed["ended"], "END_STREAM", "{mode:?}: {closed}");
+        client.finish();
+    }
+    assert!(
+        apache.log_lines("exit signal").is_empty(),
+        "{}",
+        apache.error_log()
+    );
+}
