@@ -8,43 +8,38 @@
 //! N listeners then costs N deliveries per message, not N² announcements to
 //! fill it (the fan-out benchmark joins 10,000 that way).
 //!
-//! Messages reach other connections through their `Sender`, so one
-//! connection never writes to another's socket and a slow reader
-//! never blocks the others. Policy for a reader that falls behind: once its
+//! A room is the channel `chat:<path>` of [`wscore::channels`]: messages
+//! reach other connections through their `Sender`, so one connection never
+//! writes to another's socket and a slow reader never blocks the others.
+//! Policy for a reader that falls behind (the channels' own): once its
 //! queue holds `QUEUE_CAPACITY` messages, it is taken out of the room, the
-//! room hears `#ID left (too slow)`, and its connection is closed with 1008
-//! `too slow` after what was already queued for it.
-use std::collections::HashMap;
+//! room hears `#ID left (too slow)` (chat's part, unless it was quiet), and
+//! its connection is closed with 1008 `too slow` after what was already
+//! queued for it.
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
-use wscore::close::codes;
+use wscore::channels::{Channels, Subscription};
 use wscore::error::WsError;
 use wscore::event::{Conn, Connection, EventHandler};
 use wscore::protocol::Message;
-use wscore::sender::{QueueError, Sender};
+use wscore::sender::Sender;
 
 use crate::query::{has_query_flag, path_of};
 
 /// The close reason a reader that fell behind gets (code 1008).
-pub const TOO_SLOW: &str = "too slow";
+pub const TOO_SLOW: &str = wscore::channels::TOO_SLOW;
 /// The query flag of a member whose join and leave are not announced.
 pub const QUIET: &str = "quiet";
 
+/// What names a member of a room: enough to announce that it was cut off.
 struct Member {
     id: u64,
     quiet: bool,
-    sender: Sender,
 }
 
-/// Room (resource path) → its members, for this process.
-static ROOMS: Mutex<Option<HashMap<String, Vec<Member>>>> = Mutex::new(None);
+/// The rooms of this process: channel `chat:<resource path>` each.
+static ROOMS: Channels<Member> = Channels::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-fn rooms() -> MutexGuard<'static, Option<HashMap<String, Vec<Member>>>> {
-    // Nothing panics while holding the lock; if it did, the map is still whole.
-    ROOMS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 pub struct Chat;
 
@@ -57,7 +52,8 @@ impl EventHandler for Chat {
 /// One connection's place in a room; leaving (and announcing it unless
 /// quiet) happens on drop, however the connection ends.
 struct Membership {
-    room: String,
+    /// `None` only while dropping.
+    subscription: Option<Subscription<'static, Member>>,
     id: u64,
     quiet: bool,
 }
@@ -68,7 +64,7 @@ impl Connection for Membership {
             Message::Text(text) => Message::Text(format!("#{}: {text}", self.id)),
             binary => binary,
         };
-        broadcast(&self.room, relayed);
+        broadcast(self.room(), relayed);
         Ok(())
     }
 }
@@ -77,64 +73,49 @@ impl Membership {
     /// Enters the room of `resource` (its path) and announces it, unless
     /// the query says `quiet`.
     fn join(resource: &str, sender: Sender) -> Membership {
-        let room = path_of(resource).to_string();
+        let room = format!("chat:{}", path_of(resource));
         let quiet = has_query_flag(resource, QUIET);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        rooms()
-            .get_or_insert_with(HashMap::new)
-            .entry(room.clone())
-            .or_default()
-            .push(Member { id, quiet, sender });
+        let subscription = ROOMS.subscribe(&room, sender, Member { id, quiet });
         if !quiet {
             broadcast(&room, Message::Text(format!("#{id} joined")));
         }
-        Membership { room, id, quiet }
+        Membership {
+            subscription: Some(subscription),
+            id,
+            quiet,
+        }
+    }
+
+    /// The room's channel.
+    fn room(&self) -> &str {
+        self.subscription.as_ref().map_or("", |s| s.channel())
     }
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
-        if leave(&self.room, self.id).is_some() && !self.quiet {
-            broadcast(&self.room, Message::Text(format!("#{} left", self.id)));
+        let Some(subscription) = self.subscription.take() else {
+            return;
+        };
+        let room = subscription.channel().to_string();
+        // `None`: it was cut off as too slow, and that was announced.
+        if subscription.leave().is_some() && !self.quiet {
+            broadcast(&room, Message::Text(format!("#{} left", self.id)));
         }
     }
-}
-
-/// Takes member `id` out of `room`; the member if it was still there.
-fn leave(room: &str, id: u64) -> Option<Member> {
-    let mut guard = rooms();
-    let map = guard.as_mut()?;
-    let members = map.get_mut(room)?;
-    let index = members.iter().position(|m| m.id == id)?;
-    let member = members.swap_remove(index);
-    if members.is_empty() {
-        map.remove(room);
-    }
-    Some(member)
 }
 
 /// Queues `message` for every member of `room`; members whose queue is full
-/// are dropped from the room and closed (see the module's policy).
+/// are taken out of the room and closed by `wscore::channels`, and the room
+/// hears of each (see the module's policy).
 fn broadcast(room: &str, message: Message) {
-    let mut too_slow = Vec::new();
-    {
-        let guard = rooms();
-        let Some(members) = guard.as_ref().and_then(|map| map.get(room)) else {
-            return;
-        };
-        for member in members {
-            match member.sender.send(message.clone()) {
-                Ok(()) | Err(QueueError::Closed) => {}
-                Err(QueueError::Full) => too_slow.push(member.id),
-            }
-        }
-    }
-    for id in too_slow {
-        if let Some(member) = leave(room, id) {
-            let _ = member.sender.close(codes::POLICY, TOO_SLOW);
-            if !member.quiet {
-                broadcast(room, Message::Text(format!("#{id} left ({TOO_SLOW})")));
-            }
+    for member in ROOMS.publish(room, message).too_slow {
+        if !member.quiet {
+            broadcast(
+                room,
+                Message::Text(format!("#{} left ({TOO_SLOW})", member.id)),
+            );
         }
     }
 }
@@ -177,7 +158,7 @@ mod tests {
         assert_eq!(texts(&loud_inbox), [late_joined]);
         texts(&late_inbox);
 
-        broadcast("/quiet-test", Message::Text("hello".into()));
+        broadcast("chat:/quiet-test", Message::Text("hello".into()));
         assert_eq!(texts(&quiet_inbox), ["hello"]);
         assert_eq!(texts(&loud_inbox), ["hello"]);
 
@@ -186,5 +167,82 @@ mod tests {
         drop(late);
         assert_eq!(texts(&loud_inbox), [format!("#{late_id} left")]);
         drop(loud);
+    }
+
+    /// Everything queued for one member so far, closes included.
+    fn items(inbox: &Inbox) -> Vec<String> {
+        inbox
+            .take_all()
+            .into_iter()
+            .map(|item| match item {
+                Outgoing::Message(Message::Text(text)) => text,
+                Outgoing::Close(code, reason) => format!("close {code} {reason}"),
+                other => panic!("expected a text or a close, got {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_reader_that_falls_behind_is_cut_off_and_announced_unless_quiet() {
+        use wscore::sender::QUEUE_CAPACITY;
+        let fast_inbox = Inbox::new().unwrap();
+        let fast = Membership::join("/slow-test?quiet", fast_inbox.sender());
+        let slow_inbox = Inbox::new().unwrap();
+        let slow = Membership::join("/slow-test", slow_inbox.sender());
+        let slow_id = slow.id;
+        let quiet_slow_inbox = Inbox::new().unwrap();
+        let quiet_slow = Membership::join("/slow-test?quiet", quiet_slow_inbox.sender());
+        let joined = format!("#{slow_id} joined");
+        assert_eq!(items(&fast_inbox), std::slice::from_ref(&joined));
+
+        // slow's own join fills its queue one message earlier.
+        let numbers: Vec<String> = (0..QUEUE_CAPACITY - 1).map(|n| n.to_string()).collect();
+        for n in &numbers {
+            broadcast("chat:/slow-test", Message::Text(n.clone()));
+            assert_eq!(items(&fast_inbox), std::slice::from_ref(n));
+        }
+        // slow is cut off at once; the announcement of it is what fills
+        // quiet_slow, cut off in turn but never announced.
+        broadcast("chat:/slow-test", Message::Text("last".into()));
+        let announced = format!("#{slow_id} left ({TOO_SLOW})");
+        assert_eq!(items(&fast_inbox), ["last".to_string(), announced]);
+        let mut expected = vec![joined];
+        expected.extend(numbers.iter().cloned());
+        expected.push("close 1008 too slow".into());
+        assert_eq!(items(&slow_inbox), expected);
+        let mut expected = numbers.clone();
+        expected.push("last".into());
+        expected.push("close 1008 too slow".into());
+        assert_eq!(items(&quiet_slow_inbox), expected);
+        assert_eq!(ROOMS.members("chat:/slow-test"), 1);
+
+        // Their connections end later: no second announcement.
+        drop(slow);
+        drop(quiet_slow);
+        assert!(items(&fast_inbox).is_empty());
+        drop(fast);
+        assert_eq!(ROOMS.members("chat:/slow-test"), 0);
+    }
+
+    #[test]
+    fn a_member_whose_connection_ended_is_announced_when_it_leaves() {
+        let stay_inbox = Inbox::new().unwrap();
+        let stay = Membership::join("/ended-test?quiet", stay_inbox.sender());
+        let gone_inbox = Inbox::new().unwrap();
+        let gone = Membership::join("/ended-test", gone_inbox.sender());
+        let gone_id = gone.id;
+        // The connection ends; a message goes out before its state is dropped.
+        gone_inbox.close();
+        broadcast("chat:/ended-test", Message::Text("meanwhile".into()));
+        drop(gone);
+        assert_eq!(
+            items(&stay_inbox),
+            [
+                format!("#{gone_id} joined"),
+                "meanwhile".to_string(),
+                format!("#{gone_id} left"),
+            ]
+        );
+        drop(stay);
     }
 }

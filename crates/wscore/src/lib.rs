@@ -6,6 +6,7 @@
 //! implements.
 #![forbid(unsafe_code)]
 
+pub mod channels;
 pub mod close;
 pub mod codec;
 pub mod dispatch;
