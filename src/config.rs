@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub driver: Option<Driver>,
     /// The handler files found under the root, scanned in check_config.
     pub handlers: OnceLock<Handlers>,
+    /// `WebSocketHandler` lines in this server's `<Location>` sections, as
+    /// (handler, "file:line"); not inherited, so each is listed once.
+    pub location_handlers: Vec<(String, String)>,
 }
 
 /// The handler files of a server, with the handler serving each.
@@ -159,6 +162,7 @@ impl MergeConfig for ServerConfig {
             max_connections: or_inherit(&new.max_connections, &base.max_connections),
             driver: or_inherit(&new.driver, &base.driver),
             handlers: OnceLock::new(),
+            location_handlers: new.location_handlers.clone(),
         }
     }
 }

@@ -189,6 +189,10 @@ fn set_location_handler(line: &mut Directive<'_>, name: &str) -> Outcome {
         ));
     }
     dir_config(line).handler = Some(name.to_string());
+    let position = line.position();
+    server_config(line)
+        .location_handlers
+        .push((name.to_string(), position));
     Ok(())
 }
 

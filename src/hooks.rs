@@ -13,11 +13,12 @@ use wscore::handshake::is_websocket_upgrade;
 use wscore::keepalive::Timeouts;
 
 use crate::apache::hooks::{
-    check_config_hook, child_stopping_hook, handler_hook, header_parser_hook,
+    check_config_hook, child_stopping_hook, handler_hook, header_parser_hook, post_config_hook,
     pre_close_connection_hook, process_connection_hook, suspend_resume_hooks, CheckConfigHook,
-    ChildStoppingHook, Order, RegisterHooks, RequestHook,
+    ChildStoppingHook, Order, PostConfigHook, RegisterHooks, RequestHook,
 };
 use crate::apache::log::{Level, Target};
+use crate::apache::mpm;
 use crate::apache::plugin;
 use crate::apache::pool::Pool;
 use crate::apache::request::Request;
@@ -36,6 +37,7 @@ pub struct Hooks;
 impl RegisterHooks for Hooks {
     fn register() {
         check_config_hook::<ScanHandlers>(Order::Middle);
+        post_config_hook::<WarnLocalBroadcast>(Order::Middle);
         header_parser_hook::<FindRoute>(Order::Middle);
         child_stopping_hook::<StopConnections>(Order::Middle);
         // First, so no other handler answers a WebSocket upgrade.
@@ -106,6 +108,85 @@ impl CheckConfigHook for ScanHandlers {
         }
         result
     }
+}
+
+/// Warns, once per start or restart, when a handler that relays messages
+/// between connections (`Handler::broadcasts`) is configured and the MPM
+/// may run more than one child: relaying stays within one process, so
+/// members in different children do not hear each other. In post_config,
+/// not check_config: the MPM works out how many children it may run in its
+/// own check_config hook, which may run after ours.
+struct WarnLocalBroadcast;
+
+impl PostConfigHook for WarnLocalBroadcast {
+    fn run(main_server: Server<'_>, _temp: Pool<'_>) -> c_int {
+        if is_dry_config_pass() {
+            return OK;
+        }
+        let configured = broadcasting_handlers(main_server);
+        let Some((name, place)) = configured.first() else {
+            return OK;
+        };
+        let children = match mpm::max_children() {
+            Some(n) if n > 1 => n,
+            _ => return OK,
+        };
+        let others = match configured.len() - 1 {
+            0 => String::new(),
+            1 => ", and 1 more place".to_string(),
+            n => format!(", and {n} more places"),
+        };
+        // Under prefork a child holds one connection: ServerLimit 1 would
+        // leave one member in all.
+        let way_out = if mpm::is_threaded() {
+            "ServerLimit 1 keeps every connection in one child"
+        } else {
+            "a threaded MPM such as event with ServerLimit 1 keeps every connection in one child"
+        };
+        ws_log!(
+            Target::Server(main_server),
+            Level::Warn,
+            "mod_rswebsocket: handler '{name}' ({place}{others}) relays messages within one Apache child, \
+             and the {mpm} MPM may run up to {children} children: members in different children do not \
+             hear each other ({way_out})",
+            mpm = mpm::name()
+        );
+        OK
+    }
+}
+
+/// Every broadcasting handler configured in any server, as (handler, where:
+/// its handler file, or its `WebSocketHandler` line), each place once
+/// (virtual hosts share their main server's handler files).
+fn broadcasting_handlers(main_server: Server<'_>) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut add = |name: &str, place: String| {
+        if !found.iter().any(|(n, p)| n == name && *p == place) {
+            found.push((name.to_string(), place));
+        }
+    };
+    let mut server = Some(main_server);
+    while let Some(current) = server {
+        server = current.next();
+        let config = current.config::<ServerConfig>();
+        if let Some(scanned) = config.handlers.get() {
+            for entry in scanned.files.iter() {
+                if scanned
+                    .resolved
+                    .get(&entry.resource)
+                    .is_some_and(|handler| handler.broadcasts())
+                {
+                    add(&entry.handler, entry.file.display().to_string());
+                }
+            }
+        }
+        for (name, position) in &config.location_handlers {
+            if handlers::find(name).is_some_and(|handler| handler.broadcasts()) {
+                add(name, format!("WebSocketHandler at {position}"));
+            }
+        }
+    }
+    found
 }
 
 /// What decides a scan's result.

@@ -51,6 +51,13 @@ pub trait CheckConfigHook {
     fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
 }
 
+/// post_config, once per configuration read (twice at start-up, once per
+/// restart; never for `apache2 -t`), after every module's check_config: the
+/// MPM has worked out its limits by then.
+pub trait PostConfigHook {
+    fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
+}
+
 /// child_stopping.
 pub trait ChildStoppingHook {
     /// A graceful stop or restart: runs under `guard`.
@@ -196,6 +203,22 @@ unsafe extern "C" fn check_config<H: CheckConfigHook>(
     })
 }
 
+unsafe extern "C" fn post_config<H: PostConfigHook>(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    ptemp: *mut ffi::apr_pool_t,
+    main_server: *mut ffi::server_rec,
+) -> c_int {
+    // SAFETY: as in check_config.
+    let (Some(main), temp) = (unsafe { (Server::from_raw(main_server), Pool::from_raw(ptemp)) })
+    else {
+        return SERVER_ERROR;
+    };
+    guard(Target::Server(main), "post_config", SERVER_ERROR, || {
+        H::run(main, temp)
+    })
+}
+
 unsafe extern "C" fn child_stopping<H: ChildStoppingHook>(
     _pool: *mut ffi::apr_pool_t,
     graceful: c_int,
@@ -213,6 +236,18 @@ pub fn check_config_hook<H: CheckConfigHook>(order: Order) {
     unsafe {
         ffi::ap_hook_check_config(
             Some(check_config::<H>),
+            ptr::null(),
+            ptr::null(),
+            order.apr(),
+        )
+    }
+}
+
+pub fn post_config_hook<H: PostConfigHook>(order: Order) {
+    // SAFETY: as in check_config_hook.
+    unsafe {
+        ffi::ap_hook_post_config(
+            Some(post_config::<H>),
             ptr::null(),
             ptr::null(),
             order.apr(),

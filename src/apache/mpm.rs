@@ -50,3 +50,32 @@ pub fn is_async() -> bool {
 pub fn can_wait_io() -> bool {
     query(MPMQ_CAN_WAITIO).is_some_and(|v| v != 0)
 }
+
+/// How many child processes the MPM may run at once (`AP_MPMQ_MAX_DAEMONS`:
+/// MaxRequestWorkers over ThreadsPerChild, capped by ServerLimit; prefork's
+/// MaxRequestWorkers). The MPM works it out in its check_config hook, so
+/// ask from post_config on; None when the MPM does not answer.
+pub fn max_children() -> Option<c_int> {
+    query(ffi::AP_MPMQ_MAX_DAEMONS as c_int)
+}
+
+/// True when each child serves many connections on threads (event,
+/// worker); false under prefork, one connection per child.
+pub fn is_threaded() -> bool {
+    query(ffi::AP_MPMQ_IS_THREADED as c_int)
+        .is_some_and(|v| v != ffi::AP_MPMQ_NOT_SUPPORTED as c_int)
+}
+
+/// The MPM's name ("event", "worker", "prefork").
+pub fn name() -> String {
+    // SAFETY: ap_show_mpm returns a static NUL-terminated string, or NULL
+    // before an MPM is loaded.
+    let name = unsafe { ffi::ap_show_mpm() };
+    if name.is_null() {
+        return "?".to_string();
+    }
+    // SAFETY: non-NULL, NUL-terminated, static.
+    unsafe { std::ffi::CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned()
+}

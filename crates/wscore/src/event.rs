@@ -38,6 +38,12 @@ pub trait EventHandler: Send + Sync {
     /// until the connection ends and is then dropped (the place for
     /// clean-up, however the connection ended).
     fn open(&self, ws: &mut Conn<'_>) -> Box<dyn Connection>;
+
+    /// True when a message on one connection reaches other connections
+    /// (see [`crate::handler::Handler::broadcasts`]).
+    fn broadcasts(&self) -> bool {
+        false
+    }
 }
 
 /// One connection's state and callbacks. A callback must not block. An

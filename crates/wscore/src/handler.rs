@@ -146,4 +146,12 @@ pub trait Handler: Send + Sync {
     fn event_handler(&self) -> Option<&dyn crate::event::EventHandler> {
         None
     }
+
+    /// True when a message on one connection reaches other connections
+    /// (`chat`). Such relaying is process-local: the module warns at
+    /// start-up when the MPM may run several Apache children, whose
+    /// connections would not hear each other.
+    fn broadcasts(&self) -> bool {
+        false
+    }
 }

@@ -28,6 +28,10 @@ impl<H: EventHandler> Handler for Threaded<H> {
     fn event_handler(&self) -> Option<&dyn EventHandler> {
         Some(&self.0)
     }
+
+    fn broadcasts(&self) -> bool {
+        self.0.broadcasts()
+    }
 }
 
 /// Runs `handler`'s callbacks on this thread until the connection ends:
