@@ -84,6 +84,8 @@ struct HealthState {
     down: bool,
     /// `dropped` when the error line was logged.
     dropped_before: u64,
+    /// Both threads have been connected at least once.
+    ever_up: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -106,11 +108,23 @@ impl Health {
                 Target::Process,
                 Level::Err,
                 "mod_rswebsocket: broker {} unreachable ({}): rooms are local to this child \
-                 until it is back; messages published meanwhile are dropped",
+                 until it answers again; messages published meanwhile are dropped",
                 shown(&self.url),
                 error.unwrap_or("no answer")
             );
-        } else if connected && state.down && state.publisher && state.subscriber {
+        } else if connected && !state.ever_up && state.publisher && state.subscriber {
+            state.ever_up = true;
+            if !state.down {
+                ws_log!(
+                    Target::Process,
+                    Level::Info,
+                    "mod_rswebsocket: broker {} connected (child {})",
+                    shown(&self.url),
+                    std::process::id()
+                );
+            }
+        }
+        if connected && state.down && state.publisher && state.subscriber {
             state.down = false;
             let dropped = self.dropped.load(Ordering::Relaxed) - state.dropped_before;
             ws_log!(
@@ -188,6 +202,7 @@ pub fn start(url: &str) {
             subscriber: false,
             down: false,
             dropped_before: 0,
+            ever_up: false,
         }),
         dropped: AtomicU64::new(0),
     }));
