@@ -358,6 +358,52 @@ mod tests {
             .collect()
     }
 
+    /// The relay of this test binary: records what reaches it (of the
+    /// relay test's channels only: other tests publish too).
+    struct Recorder(Mutex<Vec<(String, Message)>>);
+
+    impl Relay for Recorder {
+        fn relay(&self, channel: &str, message: &Message) {
+            if channel.starts_with("relayed:") {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((channel.to_string(), message.clone()));
+            }
+        }
+
+        fn origin(&self) -> &str {
+            "test"
+        }
+    }
+
+    static RECORDER: Recorder = Recorder(Mutex::new(Vec::new()));
+    static RELAYED: Channels<&'static str> = Channels::new();
+
+    fn deliver_to_relayed(channel: &str, message: Message) {
+        let _ = RELAYED.deliver_relayed(channel, message);
+    }
+
+    #[test]
+    fn with_a_relay_publish_goes_local_and_out_and_relayed_messages_only_local() {
+        set_relay(&RECORDER);
+        assert_eq!(relay().map(|r| r.origin()), Some("test"));
+        receive_with("relayed:", deliver_to_relayed);
+        let inbox = Inbox::new().unwrap();
+        let _member = RELAYED.subscribe("relayed:room", inbox.sender(), "m");
+        let r = RELAYED.publish("relayed:room", text("mine"));
+        assert_eq!(r.delivered, 1);
+        assert_eq!(
+            *RECORDER.0.lock().unwrap(),
+            [("relayed:room".to_string(), text("mine"))]
+        );
+        // From another process: to the local members, not out again.
+        assert!(receive_relayed("relayed:room", Message::Binary(vec![1, 2])));
+        assert!(!receive_relayed("nobody-registered:room", text("lost")));
+        assert_eq!(RECORDER.0.lock().unwrap().len(), 1);
+        assert_eq!(taken(&inbox), ["mine", "binary [1, 2]"]);
+    }
+
     #[test]
     fn every_member_gets_every_message_in_order_byte_for_byte() {
         let channels = Channels::new();
