@@ -45,7 +45,7 @@ impl Redis {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "no"])
+            .args(["--daemonize", "no", "--enable-debug-command", "yes"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -63,6 +63,23 @@ impl Redis {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Makes the server sleep `seconds` (DEBUG SLEEP), answering nobody;
+    /// returns at once, the server sleeping.
+    fn sleep(&self, seconds: &str) -> std::thread::JoinHandle<()> {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let command = format!(
+            "*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n${}\r\n{seconds}\r\n",
+            seconds.len()
+        );
+        stream.write_all(command.as_bytes()).unwrap();
+        std::thread::spawn(move || {
+            let mut reply = [0u8; 5];
+            stream.read_exact(&mut reply).unwrap();
+            assert_eq!(&reply, b"+OK\r\n");
+        })
     }
 
     fn url(&self) -> String {
@@ -297,6 +314,52 @@ fn redis_stopped_mid_run_harms_no_connection_and_is_logged_once_each_way() {
             apache.error_log()
         );
         assert_eq!(apache.log_lines(BACK).len(), 1, "{}", apache.error_log());
+    }
+}
+
+#[test]
+fn a_slow_redis_holds_no_worker_and_delays_only_other_servers() {
+    let redis = Redis::start();
+    let a = start("broker-slow-a", with_broker(&redis.url()), 1);
+    let b = start("broker-slow-b", with_broker(&redis.url()), 1);
+    let (mut on_a, id_a) = join(&a, false);
+    let (mut on_b, id_b) = join(&b, true);
+    assert_eq!(text(&mut on_a), format!("{id_b} joined"));
+    let asleep = redis.sleep("1.5");
+    std::thread::sleep(Duration::from_millis(100));
+    let sent = Instant::now();
+    for i in 0..5 {
+        on_a.send(Message::text(format!("slow {i}"))).unwrap();
+    }
+    for i in 0..5 {
+        assert_eq!(text(&mut on_a), format!("{id_a}: slow {i}"));
+    }
+    // Other connections are served meanwhile.
+    let mut echo = a.connect("/echo");
+    echo.send(Message::text("still here")).unwrap();
+    assert_eq!(text(&mut echo), "still here");
+    assert!(
+        sent.elapsed() < Duration::from_millis(1000),
+        "local delivery waited for Redis: {:?}",
+        sent.elapsed()
+    );
+    asleep.join().unwrap();
+    for i in 0..5 {
+        assert_eq!(text(&mut on_b), format!("{id_a}: slow {i}"));
+    }
+    on_b.send(Message::text("awake")).unwrap();
+    assert_eq!(text(&mut on_a), format!("{id_b}: awake"));
+    for apache in [&a, &b] {
+        assert!(
+            apache.log_lines(UNREACHABLE).is_empty(),
+            "{}",
+            apache.error_log()
+        );
+        assert!(
+            apache.log_lines("exit signal").is_empty(),
+            "{}",
+            apache.error_log()
+        );
     }
 }
 
