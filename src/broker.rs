@@ -55,8 +55,10 @@ pub fn check_url(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The URL without its password, for log lines.
+/// The URL without its password (user info, or a `pass=` query), for log
+/// lines.
 fn shown(url: &str) -> String {
+    let url = url.split_once('?').map_or(url, |(base, _)| base);
     match (url.split_once("://"), url.rfind('@')) {
         (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
         _ => url.to_string(),

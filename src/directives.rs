@@ -113,7 +113,7 @@ pub static COMMANDS: CommandTable<20> = CommandTable([
         c"WebSocketBroker",
         set_broker,
         SERVER,
-        c"Redis shared by Apache children and servers for chat rooms: redis://[[user]:password@]host[:port][/db], rediss://... or unix:///path (default: none)",
+        c"Redis shared by Apache children and servers for chat rooms: redis://[[user]:password@]host[:port][/db], rediss://... or unix:///path[?db=N&pass=PASSWORD] (default: none)",
     ),
     take12(
         c"PythonOption",

@@ -12,7 +12,7 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::Message;
 
 const BOTH: [bool; 2] = [false, true];
-const CONNECTED: &str = "mod_rswebsocket: broker redis://127.0.0.1:";
+const CONNECTED: &str = " connected (child ";
 const UNREACHABLE: &str = "unreachable (";
 const BACK: &str = "is back; ";
 /// The multi-child warning of tests/broadcast_warning.rs.
@@ -29,13 +29,20 @@ fn free_port() -> u16 {
 struct Redis {
     port: u16,
     child: Option<Child>,
+    extra: Vec<String>,
 }
 
 impl Redis {
     fn start() -> Redis {
+        Redis::start_with(&[])
+    }
+
+    /// With more redis-server options.
+    fn start_with(extra: &[&str]) -> Redis {
         let mut redis = Redis {
             port: free_port(),
             child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
         };
         redis.run();
         redis
@@ -46,6 +53,7 @@ impl Redis {
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--enable-debug-command", "yes"])
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -223,6 +231,48 @@ fn two_servers_share_a_room_over_ws_and_wss() {
     // No member heard its own message twice, and no line of trouble.
     assert!(a.log_lines(UNREACHABLE).is_empty(), "{}", a.error_log());
     assert!(b.log_lines(UNREACHABLE).is_empty(), "{}", b.error_log());
+}
+
+#[test]
+fn a_password_and_a_unix_socket_reach_the_same_redis() {
+    let socket = format!("/tmp/rswebsocket-test-redis-{}.sock", free_port());
+    let redis = Redis::start_with(&[
+        "--unixsocket",
+        &socket,
+        "--unixsocketperm",
+        "777",
+        "--requirepass",
+        "s3cret",
+    ]);
+    let a_url = format!("redis://:s3cret@127.0.0.1:{}/0", redis.port);
+    let b_url = format!("unix://{socket}?db=0&pass=s3cret");
+    let a = start("broker-auth-a", with_broker(&a_url), 1);
+    let b = start("broker-unix-b", with_broker(&b_url), 1);
+    for apache in [&a, &b] {
+        assert!(
+            !apache.error_log().contains("s3cret"),
+            "{}",
+            apache.error_log()
+        );
+    }
+    assert!(a.error_log().contains("broker redis://***@127.0.0.1:"));
+    assert!(b
+        .error_log()
+        .contains(&format!("broker unix://{socket} connected")));
+    let (mut on_a, id_a) = join(&a, false);
+    let (mut on_b, id_b) = join(&b, false);
+    assert_eq!(text(&mut on_a), format!("{id_b} joined"));
+    on_a.send(Message::text("hello")).unwrap();
+    for ws in [&mut on_a, &mut on_b] {
+        assert_eq!(text(ws), format!("{id_a}: hello"));
+    }
+    // A wrong password is an outage like any other: one error line.
+    let wrong = format!("redis://:wrong@127.0.0.1:{}", redis.port);
+    let c = Apache::start("broker-wrong-password", with_broker(&wrong));
+    let down = c.wait_log_lines(UNREACHABLE, 1);
+    assert_eq!(down.len(), 1, "{}", c.error_log());
+    assert!(!down[0].contains("wrong"), "{}", down[0]);
+    let _ = std::fs::remove_file(&socket);
 }
 
 #[test]
