@@ -211,7 +211,7 @@ pub fn start(url: &str) {
     let origin = random_origin();
     let (queue, receiver) = sync_channel(QUEUE);
     let publisher_client = client.clone();
-    let spawned = without_signals(|| {
+    let spawned = crate::apache::thread::without_signals(|| {
         thread::Builder::new()
             .name("rswebsocket-pub".into())
             .spawn(move || publish_loop(publisher_client, receiver, health))
@@ -253,23 +253,6 @@ fn random_origin() -> String {
         bytes = (now ^ std::process::id().rotate_left(16)).to_be_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Runs `f` (which starts threads) with every signal blocked, so the
-/// threads it starts inherit that: Apache's signals (graceful stop,
-/// restart) must reach the child's own threads, not these.
-#[allow(unsafe_code)]
-fn without_signals<T>(f: impl FnOnce() -> T) -> T {
-    // SAFETY: sigfillset and pthread_sigmask on local, initialised sets.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        let result = f();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        result
-    }
 }
 
 fn next_backoff(backoff: Duration) -> Duration {

@@ -6,7 +6,7 @@ mod apache;
 // The glue proper: no unsafe code, so a new raw pointer has to go to `apache`.
 #[deny(unsafe_code)]
 mod access_figures;
-// Unsafe only to keep Apache's signals off its threads.
+#[deny(unsafe_code)]
 mod broker;
 #[deny(unsafe_code)]
 mod config;

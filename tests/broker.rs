@@ -135,6 +135,9 @@ fn join(apache: &Apache, tls: bool) -> (Client, String) {
         .strip_suffix(" joined")
         .unwrap_or_else(|| panic!("not a join: {joined}"))
         .to_string();
+    // The join's way through Redis to the other servers' members, before
+    // anyone joins there (who would hear it otherwise).
+    std::thread::sleep(Duration::from_millis(300));
     (ws, id)
 }
 
