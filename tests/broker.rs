@@ -279,6 +279,56 @@ fn a_password_and_a_unix_socket_reach_the_same_redis() {
 }
 
 #[test]
+fn rediss_reaches_a_tls_redis() {
+    let dir = common::test_root("broker-tls-redis");
+    let (cert, key) = (dir.join("redis.crt"), dir.join("redis.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "{made:?}");
+    // The port the harness picks is TLS here; the plain one is off.
+    let port = free_port();
+    let (cert, key) = (cert.display().to_string(), key.display().to_string());
+    let port_arg = port.to_string();
+    let mut redis = Redis::start_with(&[
+        "--tls-port",
+        &port_arg,
+        "--tls-cert-file",
+        &cert,
+        "--tls-key-file",
+        &key,
+        "--tls-ca-cert-file",
+        &cert,
+        "--tls-auth-clients",
+        "no",
+    ]);
+    // A self-signed certificate: `#insecure` skips its check.
+    let url = format!("rediss://127.0.0.1:{port}/#insecure");
+    let a = start("broker-tls-a", with_broker(&url), 1);
+    let b = start("broker-tls-b", with_broker(&url), 1);
+    let (mut on_a, id_a) = join(&a, true);
+    let (mut on_b, id_b) = join(&b, true);
+    assert_eq!(text(&mut on_a), format!("{id_b} joined"));
+    on_a.send(Message::text("over tls")).unwrap();
+    for ws in [&mut on_a, &mut on_b] {
+        assert_eq!(text(ws), format!("{id_a}: over tls"));
+    }
+    // Checked, the self-signed certificate is refused: one error line.
+    let checked = format!("rediss://127.0.0.1:{port}");
+    let c = Apache::start("broker-tls-checked", with_broker(&checked));
+    let down = c.wait_log_lines(UNREACHABLE, 1);
+    assert_eq!(down.len(), 1, "{}", c.error_log());
+    redis.stop();
+}
+
+#[test]
 fn members_in_different_prefork_children_chat() {
     let redis = Redis::start();
     let setup = Setup::default()
