@@ -358,6 +358,33 @@ fn members_in_different_prefork_children_chat() {
 }
 
 #[test]
+fn after_a_graceful_restart_old_and_new_children_share_the_room() {
+    let redis = Redis::start();
+    let setup = Setup::default().extra(&format!("WebSocketBroker {}", redis.url()));
+    let apache = start("broker-graceful", setup, 1);
+    assert!(
+        apache.log_lines(WARNING).is_empty(),
+        "{}",
+        apache.error_log()
+    );
+    let (mut old, id_old) = join(&apache, false);
+    let connected = apache.log_lines(CONNECTED).len();
+    apache.apachectl("graceful");
+    // The new generation's children have their brokers.
+    let lines = apache.wait_log_lines(CONNECTED, connected + 1);
+    assert!(lines.len() > connected, "{}", apache.error_log());
+    std::thread::sleep(Duration::from_millis(500));
+    let (mut new, id_new) = join(&apache, true);
+    assert_ne!(id_old.split('-').next(), id_new.split('-').next());
+    assert_eq!(text(&mut old), format!("{id_new} joined"));
+    let mut members = vec![(old, id_old), (new, id_new.clone())];
+    chat_in_order(&mut members, 5);
+    new = members.pop().unwrap().0;
+    drop(new);
+    assert_eq!(text(&mut members[0].0), format!("{id_new} left"));
+}
+
+#[test]
 fn redis_stopped_mid_run_harms_no_connection_and_is_logged_once_each_way() {
     let mut redis = Redis::start();
     let a = start("broker-outage-a", with_broker(&redis.url()), 1);
