@@ -25,7 +25,7 @@ pub struct ServerConfig {
     pub max_connections: Option<u64>,
     /// `WebSocketDriver threaded|event`.
     pub driver: Option<Driver>,
-    /// `WebSocketBroker URL`, checked; only the main server's counts.
+    /// `WebSocketBroker URL`, checked; main server only (virtual hosts inherit it).
     pub broker: Option<String>,
     /// The handler files found under the root, scanned in check_config.
     pub handlers: OnceLock<Handlers>,

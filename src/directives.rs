@@ -259,6 +259,10 @@ fn set_driver(line: &mut Directive<'_>, value: &str) -> Outcome {
 }
 
 fn set_broker(line: &mut Directive<'_>, value: &str) -> Outcome {
+    if line.in_virtual_host() {
+        // One broker per child serves every virtual host.
+        return Err("belongs in the main server configuration, not in a <VirtualHost>".into());
+    }
     crate::broker::check_url(value)?;
     server_config(line).broker = Some(value.to_string());
     Ok(())

@@ -542,6 +542,12 @@ fn a_bad_broker_url_fails_the_configuration_test() {
         assert!(output.contains("WebSocketBroker"), "{output}");
         assert!(output.contains(detail), "no '{detail}' in:\n{output}");
     }
+    let setup = Setup::default()
+        .extra("<VirtualHost 127.0.0.1:1>\n  WebSocketBroker redis://127.0.0.1\n</VirtualHost>");
+    let (ok, output) = config_test("broker-url-vhost", &setup);
+    assert!(!ok, "config test passed:\n{output}");
+    assert!(output.contains("WebSocketBroker"), "{output}");
+    assert!(output.contains("not in a <VirtualHost>"), "{output}");
     let setup = Setup::default().extra("WebSocketBroker unix:///run/redis/redis.sock");
     let (ok, output) = config_test("broker-url-ok", &setup);
     assert!(ok, "{output}");
