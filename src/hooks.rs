@@ -15,8 +15,7 @@ use wscore::keepalive::Timeouts;
 use crate::apache::hooks::{
     check_config_hook, child_init_hook, child_stopping_hook, handler_hook, header_parser_hook,
     post_config_hook, pre_close_connection_hook, process_connection_hook, suspend_resume_hooks,
-    CheckConfigHook, ChildInitHook, ChildStoppingHook, Order, PostConfigHook, RegisterHooks,
-    RequestHook,
+    ChildInitHook, ChildStoppingHook, ConfigHook, Order, RegisterHooks, RequestHook,
 };
 use crate::apache::log::{Level, Target};
 use crate::apache::mpm;
@@ -89,7 +88,9 @@ impl ChildStoppingHook for StopConnections {
 /// that `apachectl configtest` fails on a plugin that cannot serve.
 struct ScanHandlers;
 
-impl CheckConfigHook for ScanHandlers {
+impl ConfigHook for ScanHandlers {
+    const NAME: &'static str = "check_config";
+
     fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int {
         let runtime_dir = runtime_dir(temp);
         // Start-up reads the configuration twice: warn in the serving pass
@@ -132,7 +133,9 @@ impl CheckConfigHook for ScanHandlers {
 /// own check_config hook, which may run after ours.
 struct WarnLocalBroadcast;
 
-impl PostConfigHook for WarnLocalBroadcast {
+impl ConfigHook for WarnLocalBroadcast {
+    const NAME: &'static str = "post_config";
+
     fn run(main_server: Server<'_>, _temp: Pool<'_>) -> c_int {
         if is_dry_config_pass() || main_server.config::<ServerConfig>().broker.is_some() {
             return OK;

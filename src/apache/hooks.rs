@@ -43,18 +43,13 @@ pub trait RequestHook {
     fn run(r: Request<'_>) -> c_int;
 }
 
-/// check_config, once per configuration read (twice at start-up, once per
-/// restart, once for `apache2 -t`): the main server first, its virtual
-/// hosts through `Server::next`. It runs before `apache2 -t` reports and
-/// before anything serves; a result other than OK fails both.
-pub trait CheckConfigHook {
-    fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
-}
-
-/// post_config, once per configuration read (twice at start-up, once per
-/// restart; never for `apache2 -t`), after every module's check_config: the
-/// MPM has worked out its limits by then.
-pub trait PostConfigHook {
+/// A hook on the configuration just read (check_config or post_config;
+/// see their registration functions): the main server first, its virtual
+/// hosts through `Server::next`, and the read's temporary pool. A result
+/// other than OK stops Apache.
+pub trait ConfigHook {
+    /// The hook's name, for the log line of a panic.
+    const NAME: &'static str;
     fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
 }
 
@@ -192,7 +187,8 @@ unsafe extern "C" fn request_hook<H: RequestHook>(r: *mut ffi::request_rec) -> c
     guard(Target::Request(r), H::NAME, H::ON_PANIC, || H::run(r))
 }
 
-unsafe extern "C" fn check_config<H: CheckConfigHook>(
+/// check_config and post_config share this signature.
+unsafe extern "C" fn config_hook<H: ConfigHook>(
     _pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
     ptemp: *mut ffi::apr_pool_t,
@@ -204,23 +200,7 @@ unsafe extern "C" fn check_config<H: CheckConfigHook>(
     else {
         return SERVER_ERROR;
     };
-    guard(Target::Server(main), "check_config", SERVER_ERROR, || {
-        H::run(main, temp)
-    })
-}
-
-unsafe extern "C" fn post_config<H: PostConfigHook>(
-    _pconf: *mut ffi::apr_pool_t,
-    _plog: *mut ffi::apr_pool_t,
-    ptemp: *mut ffi::apr_pool_t,
-    main_server: *mut ffi::server_rec,
-) -> c_int {
-    // SAFETY: as in check_config.
-    let (Some(main), temp) = (unsafe { (Server::from_raw(main_server), Pool::from_raw(ptemp)) })
-    else {
-        return SERVER_ERROR;
-    };
-    guard(Target::Server(main), "post_config", SERVER_ERROR, || {
+    guard(Target::Server(main), H::NAME, SERVER_ERROR, || {
         H::run(main, temp)
     })
 }
@@ -246,12 +226,15 @@ unsafe extern "C" fn child_stopping<H: ChildStoppingHook>(
     }
 }
 
-pub fn check_config_hook<H: CheckConfigHook>(order: Order) {
+/// check_config, once per configuration read (twice at start-up, once per
+/// restart, once for `apache2 -t`), before `apache2 -t` reports and before
+/// anything serves: a result other than OK fails both.
+pub fn check_config_hook<H: ConfigHook>(order: Order) {
     // SAFETY: registering a hook function during module load, as every
     // module does; the function lives as long as the DSO.
     unsafe {
         ffi::ap_hook_check_config(
-            Some(check_config::<H>),
+            Some(config_hook::<H>),
             ptr::null(),
             ptr::null(),
             order.apr(),
@@ -259,11 +242,14 @@ pub fn check_config_hook<H: CheckConfigHook>(order: Order) {
     }
 }
 
-pub fn post_config_hook<H: PostConfigHook>(order: Order) {
+/// post_config, once per configuration read (twice at start-up, once per
+/// restart; never for `apache2 -t`), after every module's check_config:
+/// the MPM has worked out its limits by then.
+pub fn post_config_hook<H: ConfigHook>(order: Order) {
     // SAFETY: as in check_config_hook.
     unsafe {
         ffi::ap_hook_post_config(
-            Some(post_config::<H>),
+            Some(config_hook::<H>),
             ptr::null(),
             ptr::null(),
             order.apr(),
