@@ -13,7 +13,7 @@ APXS     ?= apxs
 # interop clients: nodejs and npm only where no npm is on the PATH, since
 # other Node packages, such as NodeSource's, conflict with Debian's npm).
 PACKAGES      := apache2 apache2-dev libclang-dev openssl libssl-dev pkg-config perl util-linux
-TEST_PACKAGES := chromium procps python3-venv $(if $(shell command -v npm),,nodejs npm)
+TEST_PACKAGES := chromium procps redis-server python3-venv $(if $(shell command -v npm),,nodejs npm)
 
 # The interop tests' clients (tests/interop.rs), pinned and kept under
 # target/. websockets 16 is the newest that runs on Python 3.10 (Ubuntu 22.04).

@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub max_connections: Option<u64>,
     /// `WebSocketDriver threaded|event`.
     pub driver: Option<Driver>,
+    /// `WebSocketBroker URL`, checked; main server only (virtual hosts inherit it).
+    pub broker: Option<String>,
     /// The handler files found under the root, scanned in check_config.
     pub handlers: OnceLock<Handlers>,
     /// `WebSocketHandler` lines in this server's `<Location>` sections, as
@@ -161,6 +163,7 @@ impl MergeConfig for ServerConfig {
             allow_draft75: or_inherit(&new.allow_draft75, &base.allow_draft75),
             max_connections: or_inherit(&new.max_connections, &base.max_connections),
             driver: or_inherit(&new.driver, &base.driver),
+            broker: or_inherit(&new.broker, &base.broker),
             handlers: OnceLock::new(),
             location_handlers: new.location_handlers.clone(),
         }

@@ -18,7 +18,7 @@ use crate::apache::module::is_module_loaded;
 use crate::config::{DirConfig, Driver, OriginCheck, ServerConfig};
 use crate::ws_log;
 
-pub static COMMANDS: CommandTable<19> = CommandTable([
+pub static COMMANDS: CommandTable<20> = CommandTable([
     take1(
         c"WebSocketHandlerRoot",
         set_root,
@@ -108,6 +108,12 @@ pub static COMMANDS: CommandTable<19> = CommandTable([
         set_driver,
         SERVER,
         c"event (default: idle WebSockets park in the event MPM where it can) or threaded (a thread per WebSocket)",
+    ),
+    take1(
+        c"WebSocketBroker",
+        set_broker,
+        SERVER,
+        c"Redis shared by Apache children and servers for chat rooms: redis://[[user]:password@]host[:port][/db], rediss://... or unix:///path[?db=N&pass=PASSWORD] (default: none)",
     ),
     take12(
         c"PythonOption",
@@ -249,6 +255,16 @@ fn set_driver(line: &mut Directive<'_>, value: &str) -> Outcome {
         other => return Err(format!("must be threaded or event, not '{other}'")),
     };
     server_config(line).driver = Some(driver);
+    Ok(())
+}
+
+fn set_broker(line: &mut Directive<'_>, value: &str) -> Outcome {
+    if line.in_virtual_host() {
+        // One broker per child serves every virtual host.
+        return Err("belongs in the main server configuration, not in a <VirtualHost>".into());
+    }
+    crate::broker::check_url(value)?;
+    server_config(line).broker = Some(value.to_string());
     Ok(())
 }
 

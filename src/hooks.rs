@@ -13,9 +13,9 @@ use wscore::handshake::is_websocket_upgrade;
 use wscore::keepalive::Timeouts;
 
 use crate::apache::hooks::{
-    check_config_hook, child_stopping_hook, handler_hook, header_parser_hook, post_config_hook,
-    pre_close_connection_hook, process_connection_hook, suspend_resume_hooks, ChildStoppingHook,
-    ConfigHook, Order, RegisterHooks, RequestHook,
+    check_config_hook, child_init_hook, child_stopping_hook, handler_hook, header_parser_hook,
+    post_config_hook, pre_close_connection_hook, process_connection_hook, suspend_resume_hooks,
+    ChildInitHook, ChildStoppingHook, ConfigHook, Order, RegisterHooks, RequestHook,
 };
 use crate::apache::log::{Level, Target};
 use crate::apache::mpm;
@@ -39,6 +39,7 @@ impl RegisterHooks for Hooks {
         check_config_hook::<ScanHandlers>(Order::Middle);
         post_config_hook::<WarnLocalBroadcast>(Order::Middle);
         header_parser_hook::<FindRoute>(Order::Middle);
+        child_init_hook::<StartBroker>(Order::Middle);
         child_stopping_hook::<StopConnections>(Order::Middle);
         // First, so no other handler answers a WebSocket upgrade.
         handler_hook::<Upgrade>(Order::First);
@@ -47,6 +48,18 @@ impl RegisterHooks for Hooks {
         suspend_resume_hooks::<event_driver::Parking>(Order::Middle);
         pre_close_connection_hook::<event_driver::Closing>(Order::Middle);
         crate::apache::late_log::register_filter();
+    }
+}
+
+/// A new child: starts its broker when `WebSocketBroker` is set (its
+/// threads belong to the child; the parent, which forks, has none).
+struct StartBroker;
+
+impl ChildInitHook for StartBroker {
+    fn run(main_server: Server<'_>) {
+        if let Some(url) = &main_server.config::<ServerConfig>().broker {
+            crate::broker::start(url);
+        }
     }
 }
 
@@ -113,8 +126,8 @@ impl ConfigHook for ScanHandlers {
 }
 
 /// Warns, once per start or restart, when a handler that relays messages
-/// between connections (`Handler::broadcasts`) is configured and the MPM
-/// may run more than one child: relaying stays within one process, so
+/// between connections (`Handler::broadcasts`) is configured, no
+/// `WebSocketBroker` is, and the MPM may run more than one child: relaying stays within one process, so
 /// members in different children do not hear each other. In post_config,
 /// not check_config: the MPM works out how many children it may run in its
 /// own check_config hook, which may run after ours.
@@ -124,7 +137,7 @@ impl ConfigHook for WarnLocalBroadcast {
     const NAME: &'static str = "post_config";
 
     fn run(main_server: Server<'_>, _temp: Pool<'_>) -> c_int {
-        if is_dry_config_pass() {
+        if is_dry_config_pass() || main_server.config::<ServerConfig>().broker.is_some() {
             return OK;
         }
         let configured = broadcasting_handlers(main_server);
@@ -152,7 +165,7 @@ impl ConfigHook for WarnLocalBroadcast {
             Level::Warn,
             "mod_rswebsocket: handler '{name}' ({place}{others}) relays messages within one Apache child, \
              and the {mpm} MPM may run up to {children} children: members in different children do not \
-             hear each other ({way_out})",
+             hear each other ({way_out}; WebSocketBroker shares rooms across children and servers through Redis)",
             mpm = mpm::name()
         );
         OK

@@ -7,6 +7,8 @@ mod apache;
 #[deny(unsafe_code)]
 mod access_figures;
 #[deny(unsafe_code)]
+mod broker;
+#[deny(unsafe_code)]
 mod config;
 #[deny(unsafe_code)]
 mod directives;

@@ -82,6 +82,11 @@ impl<'a> Directive<'a> {
         unsafe { Server::from_raw(self.parms().server) }.expect("a directive without a server")
     }
 
+    /// Whether the line is inside a `<VirtualHost>`.
+    pub fn in_virtual_host(&self) -> bool {
+        self.server().is_virtual()
+    }
+
     /// Where a line about this directive is logged: its server's log. Never
     /// panics: `run` calls it outside the guard.
     pub fn log_target(&self) -> Target<'a> {

@@ -53,6 +53,12 @@ pub trait ConfigHook {
     fn run(main_server: Server<'_>, temp: Pool<'_>) -> c_int;
 }
 
+/// child_init: once in each new child, before it serves; threads a child
+/// needs are started here (never in the parent, which forks).
+pub trait ChildInitHook {
+    fn run(main_server: Server<'_>);
+}
+
 /// child_stopping.
 pub trait ChildStoppingHook {
     /// A graceful stop or restart: runs under `guard`.
@@ -199,6 +205,16 @@ unsafe extern "C" fn config_hook<H: ConfigHook>(
     })
 }
 
+unsafe extern "C" fn child_init<H: ChildInitHook>(
+    _pchild: *mut ffi::apr_pool_t,
+    main_server: *mut ffi::server_rec,
+) {
+    // SAFETY: Apache passes the main server, alive as long as the child.
+    if let Some(main) = unsafe { Server::from_raw(main_server) } {
+        guard(Target::Server(main), "child_init", (), || H::run(main))
+    }
+}
+
 unsafe extern "C" fn child_stopping<H: ChildStoppingHook>(
     _pool: *mut ffi::apr_pool_t,
     graceful: c_int,
@@ -251,6 +267,11 @@ pub fn header_parser_hook<H: RequestHook>(order: Order) {
             order.apr(),
         )
     }
+}
+
+pub fn child_init_hook<H: ChildInitHook>(order: Order) {
+    // SAFETY: as in check_config_hook.
+    unsafe { ffi::ap_hook_child_init(Some(child_init::<H>), ptr::null(), ptr::null(), order.apr()) }
 }
 
 pub fn child_stopping_hook<H: ChildStoppingHook>(order: Order) {

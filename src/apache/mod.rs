@@ -28,3 +28,4 @@ pub mod status;
 pub mod table;
 mod takeover;
 mod this_module;
+pub mod thread;

@@ -40,6 +40,11 @@ impl<'s> Server<'s> {
         unsafe { Server::from_raw(self.rec().next) }
     }
 
+    /// Whether this is a `<VirtualHost>` (not the main server).
+    pub fn is_virtual(&self) -> bool {
+        self.rec().is_virtual != 0
+    }
+
     /// The core `Timeout` of this server.
     pub fn timeout(&self) -> Duration {
         Duration::from_micros(self.rec().timeout as u64)

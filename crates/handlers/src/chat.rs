@@ -8,7 +8,11 @@
 //! N listeners then costs N deliveries per message, not N² announcements to
 //! fill it (the fan-out benchmark joins 10,000 that way).
 //!
-//! A room is the channel `chat:<path>` of [`wscore::channels`]: messages
+//! A room is the channel `chat:<path>` of [`wscore::channels`]; with a
+//! relay (the module's `WebSocketBroker`), the room spans every Apache
+//! child and server sharing it: messages, joins and leaves reach members
+//! everywhere, and member ids are then `#<origin>-<n>` (the process's
+//! random id and a counter), unique across them. Messages
 //! reach other connections through their `Sender`, so one connection never
 //! writes to another's socket and a slow reader never blocks the others.
 //! Policy for a reader that falls behind (the channels' own): once its
@@ -33,13 +37,30 @@ pub const QUIET: &str = "quiet";
 
 /// What names a member of a room: enough to announce that it was cut off.
 struct Member {
-    id: u64,
+    id: String,
     quiet: bool,
 }
 
 /// The rooms of this process: channel `chat:<resource path>` each.
 static ROOMS: Channels<Member> = Channels::new();
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The prefix of every room's channel.
+const ROOM_PREFIX: &str = "chat:";
+
+/// A new member's id: a counter, prefixed with the process's origin when
+/// rooms are relayed to other processes.
+fn next_id() -> String {
+    let n = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    match wscore::channels::relay() {
+        Some(relay) => format!("{}-{n}", relay.origin()),
+        None => n.to_string(),
+    }
+}
+
+/// A message another process published to `room`: for the members here.
+fn receive_relayed(room: &str, message: Message) {
+    announce_too_slow(room, ROOMS.deliver_relayed(room, message).too_slow);
+}
 
 pub struct Chat;
 
@@ -54,7 +75,7 @@ impl EventHandler for Chat {
 struct Membership {
     /// `None` only while dropping.
     subscription: Option<Subscription<'static, Member>>,
-    id: u64,
+    id: String,
     quiet: bool,
 }
 
@@ -73,10 +94,18 @@ impl Membership {
     /// Enters the room of `resource` (its path) and announces it, unless
     /// the query says `quiet`.
     fn join(resource: &str, sender: Sender) -> Membership {
-        let room = format!("chat:{}", path_of(resource));
+        wscore::channels::receive_with(ROOM_PREFIX, receive_relayed);
+        let room = format!("{ROOM_PREFIX}{}", path_of(resource));
         let quiet = has_query_flag(resource, QUIET);
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let subscription = ROOMS.subscribe(&room, sender, Member { id, quiet });
+        let id = next_id();
+        let subscription = ROOMS.subscribe(
+            &room,
+            sender,
+            Member {
+                id: id.clone(),
+                quiet,
+            },
+        );
         if !quiet {
             broadcast(&room, Message::Text(format!("#{id} joined")));
         }
@@ -110,7 +139,12 @@ impl Drop for Membership {
 /// are taken out of the room and closed by `wscore::channels`, and the room
 /// hears of each (see the module's policy).
 fn broadcast(room: &str, message: Message) {
-    for member in ROOMS.publish(room, message).too_slow {
+    announce_too_slow(room, ROOMS.publish(room, message).too_slow);
+}
+
+/// Tells the room of each member cut off as too slow, unless quiet.
+fn announce_too_slow(room: &str, cut_off: Vec<Member>) {
+    for member in cut_off {
         if !member.quiet {
             broadcast(
                 room,
@@ -152,7 +186,7 @@ mod tests {
 
         let late_inbox = Inbox::new().unwrap();
         let late = Membership::join("/quiet-test", late_inbox.sender());
-        let late_id = late.id;
+        let late_id = late.id.clone();
         let late_joined = format!("#{late_id} joined");
         assert_eq!(texts(&quiet_inbox), std::slice::from_ref(&late_joined));
         assert_eq!(texts(&loud_inbox), [late_joined]);
@@ -189,7 +223,7 @@ mod tests {
         let fast = Membership::join("/slow-test?quiet", fast_inbox.sender());
         let slow_inbox = Inbox::new().unwrap();
         let slow = Membership::join("/slow-test", slow_inbox.sender());
-        let slow_id = slow.id;
+        let slow_id = slow.id.clone();
         let quiet_slow_inbox = Inbox::new().unwrap();
         let quiet_slow = Membership::join("/slow-test?quiet", quiet_slow_inbox.sender());
         let joined = format!("#{slow_id} joined");
@@ -230,7 +264,7 @@ mod tests {
         let stay = Membership::join("/ended-test?quiet", stay_inbox.sender());
         let gone_inbox = Inbox::new().unwrap();
         let gone = Membership::join("/ended-test", gone_inbox.sender());
-        let gone_id = gone.id;
+        let gone_id = gone.id.clone();
         // The connection ends; a message goes out before its state is dropped.
         gone_inbox.close();
         broadcast("chat:/ended-test", Message::Text("meanwhile".into()));

@@ -35,12 +35,18 @@
 //!   [`Published::too_slow`], so the caller can tell the others.
 //! - **Ended connections** (their `Sender` says
 //!   [`QueueError::Closed`]) are taken out silently.
-//! - **Per process**: members in other Apache children, or on other
-//!   servers, are not reached.
+//! - **Beyond the process**: with a [`Relay`] set ([`set_relay`], the
+//!   module's broker), `publish` also hands the message to it, and what
+//!   other processes published comes back through [`receive_relayed`] to
+//!   the receiver registered for the channel's prefix
+//!   ([`receive_with`]), which delivers it with
+//!   [`Channels::deliver_relayed`] (local members only). Without one,
+//!   members in other Apache children, or on other servers, are not
+//!   reached.
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::close::codes;
 use crate::protocol::Message;
@@ -48,6 +54,65 @@ use crate::sender::{QueueError, Sender};
 
 /// The close reason of a member cut off as a slow reader (code 1008).
 pub const TOO_SLOW: &str = "too slow";
+
+/// Carries what this process publishes to the other processes (children
+/// or servers) sharing its channels; the module's broker. It must never
+/// block: it is called on the publishing handler's thread.
+pub trait Relay: Send + Sync {
+    /// Hands a message published here to the others, at most once.
+    fn relay(&self, channel: &str, message: &Message);
+    /// This process's id among those sharing the relay, for names that
+    /// must be unique across them (chat's member ids).
+    fn origin(&self) -> &str;
+}
+
+static RELAY: OnceLock<&'static dyn Relay> = OnceLock::new();
+
+/// Receivers of relayed messages, by channel prefix.
+type Receiver = fn(&str, Message);
+static RECEIVERS: Mutex<Vec<(&'static str, Receiver)>> = Mutex::new(Vec::new());
+
+/// Sets this process's relay, once (later calls are ignored): from then on
+/// every [`Channels::publish`] also goes to it.
+pub fn set_relay(relay: &'static dyn Relay) {
+    let _ = RELAY.set(relay);
+}
+
+/// This process's relay, if one is set.
+pub fn relay() -> Option<&'static dyn Relay> {
+    RELAY.get().copied()
+}
+
+/// Registers `receiver` for relayed messages of the channels starting with
+/// `prefix` (once per prefix; a second registration is ignored). A
+/// registry's owner registers before its first member joins: until then
+/// there is nobody here to deliver to.
+pub fn receive_with(prefix: &'static str, receiver: Receiver) {
+    let mut receivers = RECEIVERS.lock().unwrap_or_else(|e| e.into_inner());
+    if !receivers.iter().any(|(p, _)| *p == prefix) {
+        receivers.push((prefix, receiver));
+    }
+}
+
+/// A message another process published to `channel`: handed to the
+/// receiver of the channel's prefix; false when there is none (nobody here
+/// ever joined such a channel).
+pub fn receive_relayed(channel: &str, message: Message) -> bool {
+    let receiver = {
+        let receivers = RECEIVERS.lock().unwrap_or_else(|e| e.into_inner());
+        receivers
+            .iter()
+            .find(|(prefix, _)| channel.starts_with(prefix))
+            .map(|(_, receiver)| *receiver)
+    };
+    match receiver {
+        Some(receiver) => {
+            receiver(channel, message);
+            true
+        }
+        None => false,
+    }
+}
 
 struct Member<T> {
     key: u64,
@@ -149,11 +214,24 @@ impl<T> Channels<T> {
     }
 
     /// Queues `message` for every member of `channel` in this process,
-    /// without blocking. Members whose queue is full are taken out and
+    /// without blocking, and hands it to the [`Relay`] if one is set (after
+    /// the local members, so they never wait for it). Members whose queue is full are taken out and
     /// closed with 1008 `too slow` (after what they had queued), and
     /// named in the result; members whose connection has ended are taken
     /// out silently. A channel without members is no error.
     pub fn publish(&self, channel: &str, message: Message) -> Published<T> {
+        if let Some(relay) = relay() {
+            let published = self.deliver_relayed(channel, message.clone());
+            relay.relay(channel, &message);
+            return published;
+        }
+        self.deliver_relayed(channel, message)
+    }
+
+    /// Queues `message` for the members of `channel` in this process only,
+    /// as [`Channels::publish`] does, without relaying it: for a message
+    /// that came from another process through the [`Relay`].
+    pub fn deliver_relayed(&self, channel: &str, message: Message) -> Published<T> {
         let delivered;
         let mut cut_off = Vec::new();
         {
@@ -278,6 +356,52 @@ mod tests {
                 Outgoing::Ping(p) => format!("ping {p:?}"),
             })
             .collect()
+    }
+
+    /// The relay of this test binary: records what reaches it (of the
+    /// relay test's channels only: other tests publish too).
+    struct Recorder(Mutex<Vec<(String, Message)>>);
+
+    impl Relay for Recorder {
+        fn relay(&self, channel: &str, message: &Message) {
+            if channel.starts_with("relayed:") {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push((channel.to_string(), message.clone()));
+            }
+        }
+
+        fn origin(&self) -> &str {
+            "test"
+        }
+    }
+
+    static RECORDER: Recorder = Recorder(Mutex::new(Vec::new()));
+    static RELAYED: Channels<&'static str> = Channels::new();
+
+    fn deliver_to_relayed(channel: &str, message: Message) {
+        let _ = RELAYED.deliver_relayed(channel, message);
+    }
+
+    #[test]
+    fn with_a_relay_publish_goes_local_and_out_and_relayed_messages_only_local() {
+        set_relay(&RECORDER);
+        assert_eq!(relay().map(|r| r.origin()), Some("test"));
+        receive_with("relayed:", deliver_to_relayed);
+        let inbox = Inbox::new().unwrap();
+        let _member = RELAYED.subscribe("relayed:room", inbox.sender(), "m");
+        let r = RELAYED.publish("relayed:room", text("mine"));
+        assert_eq!(r.delivered, 1);
+        assert_eq!(
+            *RECORDER.0.lock().unwrap(),
+            [("relayed:room".to_string(), text("mine"))]
+        );
+        // From another process: to the local members, not out again.
+        assert!(receive_relayed("relayed:room", Message::Binary(vec![1, 2])));
+        assert!(!receive_relayed("nobody-registered:room", text("lost")));
+        assert_eq!(RECORDER.0.lock().unwrap().len(), 1);
+        assert_eq!(taken(&inbox), ["mine", "binary [1, 2]"]);
     }
 
     #[test]
