@@ -25,7 +25,9 @@ libexec=$(apxs -q LIBEXECDIR)
 # echoes, built by make plugin-example and make c-plugin-example), h2
 # (bench/h2-rows.sh: 64 WebSockets over HTTP/1.1 against the same over
 # HTTP/2, RFC 8441), h2limits (bench/h2-limits.sh: how many HTTP/2
-# WebSockets one Apache holds), echo (the table below), hold and site
+# WebSockets one Apache holds), broker (bench/broker-rows.sh: a chat
+# room spanning two Apaches through Redis; skipped without redis-server),
+# echo (the table below), hold and site
 # (bench/event-rows.sh, last).
 sections=",${BENCH_SECTIONS:-all},"
 section() { [[ $sections == *",$1,"* || $sections == *",all,"* ]]; }
@@ -44,6 +46,14 @@ if section h2; then
 fi
 if section h2limits; then
     "$here/h2-limits.sh" "$module" || echo "the HTTP/2 limits rows failed" >&2
+    echo
+fi
+if section broker; then
+    if command -v redis-server >/dev/null; then
+        "$here/broker-rows.sh" "$module" "$(dirname "$wsload")/wsfanout" || echo "the broker rows failed" >&2
+    else
+        echo "broker rows skipped: no redis-server (make test-packages installs it)"
+    fi
     echo
 fi
 if ! section echo; then

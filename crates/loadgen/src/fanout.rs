@@ -2,7 +2,9 @@
 //! sends M messages, each once the previous one has reached every member
 //! (or `round_limit` passed). Every member checks it gets every message
 //! once and in order, and times each delivery from the send time the
-//! message carries.
+//! message carries. Given several servers (one room spanning them, e.g.
+//! through `WebSocketBroker`), the members alternate between them and the
+//! sender sits on the first.
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
@@ -69,7 +71,10 @@ impl Room {
     }
 }
 
-pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutReport {
+/// Member `i` joins through `connectors[i % connectors.len()]`; the sender
+/// through the first. `connectors` must not be empty.
+pub async fn run(connectors: &[Rc<Connector>], config: &FanoutConfig) -> FanoutReport {
+    assert!(!connectors.is_empty(), "fan-out needs a server");
     let room = Rc::new(Room {
         joined: Cell::new(0),
         dropped: Cell::new(0),
@@ -82,13 +87,14 @@ pub async fn run(connector: Rc<Connector>, config: &FanoutConfig) -> FanoutRepor
     });
     // The sender joins first, so a server that runs out of descriptors
     // refuses the last members rather than the sender.
-    let sender = connector.connect().await;
+    let sender = connectors[0].connect().await;
     let failed_to_join = Rc::new(Cell::new(0u64));
     let ramp = Rc::new(Semaphore::new(RAMP_CONCURRENCY));
     let started = Instant::now();
     let local = tokio::task::LocalSet::new();
-    for _ in 0..config.members {
-        let (connector, room, ramp) = (connector.clone(), room.clone(), ramp.clone());
+    for i in 0..config.members {
+        let connector = connectors[i % connectors.len()].clone();
+        let (room, ramp) = (room.clone(), ramp.clone());
         let failed_to_join = failed_to_join.clone();
         let messages = config.messages;
         local.spawn_local(async move {
@@ -283,4 +289,64 @@ async fn member(conn: Conn, room: &Room, messages: u64) -> Result<(), String> {
     // Stay in the room until the run ends, as a member would.
     std::future::pending::<()>().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fanout_peer;
+    use crate::target::Target;
+    use tokio::net::TcpListener;
+
+    /// Two listeners sharing one broadcast room stand for two servers whose
+    /// rooms a broker joins: members alternate between them, and every one
+    /// gets every message.
+    #[test]
+    fn members_spread_over_several_urls_all_get_every_message() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        let (report, accepted) = local.block_on(&runtime, async {
+            let room = Rc::new(fanout_peer::Room::default());
+            let mut connectors = Vec::new();
+            let mut accepted = Vec::new();
+            for _ in 0..2 {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let url = format!("ws://{}/", listener.local_addr().unwrap());
+                let target = Target::parse(&url).unwrap();
+                connectors.push(Rc::new(Connector::new(target, false).unwrap()));
+                let (room, count) = (room.clone(), Rc::new(Cell::new(0u64)));
+                accepted.push(count.clone());
+                tokio::task::spawn_local(async move {
+                    while let Ok((tcp, _)) = listener.accept().await {
+                        count.set(count.get() + 1);
+                        let room = room.clone();
+                        tokio::task::spawn_local(async move {
+                            if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
+                                room.serve(ws).await;
+                            }
+                        });
+                    }
+                });
+            }
+            let config = FanoutConfig {
+                members: 21,
+                messages: 3,
+                size: 64,
+                ramp_limit: Duration::from_secs(10),
+                round_limit: Duration::from_secs(10),
+                server_pids: Vec::new(),
+            };
+            let report = run(&connectors, &config).await;
+            (report, accepted.iter().map(|c| c.get()).collect::<Vec<_>>())
+        });
+        assert_eq!(report.first_error, None);
+        assert_eq!((report.joined, report.failed_to_join), (21, 0));
+        assert_eq!((report.sent, report.deliveries), (3, 63));
+        assert_eq!((report.lost, report.errors), (0, 0));
+        // 11 members and the sender on the first, 10 on the second.
+        assert_eq!(accepted, vec![12, 10]);
+    }
 }

@@ -3,8 +3,13 @@
 //! once the previous one has reached every member; each member checks it
 //! gets every message once and in order and times each delivery.
 //!
-//!   wsfanout --url ws://127.0.0.1:8080/chat?quiet [--members 10000]
-//!            [--messages 20] [--size 64] [--round-limit 30] [--server-pid PID]...
+//!   wsfanout --url ws://127.0.0.1:8080/chat?quiet [--url ws://127.0.0.1:8081/chat?quiet]...
+//!            [--members 10000] [--messages 20] [--size 64] [--round-limit 30]
+//!            [--server-pid PID]...
+//!
+//! `--url` given more than once spreads the members over the servers (one
+//! room spanning them, e.g. through `WebSocketBroker`): member i joins
+//! through the (i mod URLs)th, the sender through the first.
 //!
 //! Prints a human summary and one `RESULT key=value...` line for scripts.
 use std::process::ExitCode;
@@ -39,7 +44,10 @@ fn run() -> Result<(), String> {
         "round-limit",
         "server-pid",
     ])?;
-    let target = Target::parse(args.text("url").ok_or("--url is required")?)?;
+    let urls = args.all("url");
+    if urls.is_empty() {
+        return Err("--url is required".into());
+    }
     let config = FanoutConfig {
         members: args.bounded("members", 10_000, 19_000)? as usize,
         messages: args.bounded("messages", 20, 10_000)?,
@@ -53,19 +61,23 @@ fn run() -> Result<(), String> {
             .collect::<Result<_, _>>()?,
     };
     raise_fd_limit(config.members as u64 + SPARE_FDS)?;
-    let connector = Rc::new(Connector::new(target, false)?);
+    let connectors = urls
+        .iter()
+        .map(|url| Ok(Rc::new(Connector::new(Target::parse(url)?, false)?)))
+        .collect::<Result<Vec<_>, String>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let r = runtime.block_on(fanout::run(connector, &config));
+    let r = runtime.block_on(fanout::run(&connectors, &config));
     let rate = r.deliveries as f64 / r.seconds.max(1e-6);
     println!(
-        "{} of {} members joined (ramp {:.1} s, {} failed); {} messages of {} B sent: \
+        "{} of {} members joined over {} server(s) (ramp {:.1} s, {} failed); {} messages of {} B sent: \
          {} deliveries, {} lost, {} errors in {:.2} s: {rate:.0} deliveries/s, \
          delivery p50 {} us p99 {} us max {} us; CPU client {:.0}% server {:.0}%",
         r.joined,
         config.members,
+        connectors.len(),
         r.ramp_seconds,
         r.failed_to_join,
         r.sent,
@@ -84,9 +96,10 @@ fn run() -> Result<(), String> {
         println!("first error: {e}");
     }
     println!(
-        "RESULT members={} failed_to_join={} messages={} deliveries={} lost={} errors={} \
+        "RESULT members={} servers={} failed_to_join={} messages={} deliveries={} lost={} errors={} \
          deliveries_per_s={rate:.0} p50_us={} p99_us={} max_us={} client_cpu={:.2} server_cpu={:.2}",
         r.joined,
+        connectors.len(),
         r.failed_to_join,
         r.sent,
         r.deliveries,
