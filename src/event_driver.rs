@@ -589,8 +589,15 @@ fn timer_loop(timer: &'static Timer) {
             let mut sink = [0u8; 64];
             while matches!((&timer.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
         }
+        // Look at every connection as it is now, not only those watched
+        // before the poll: a push may have woken it for one whose callback
+        // was still pending then (or that was not parked yet), and its
+        // wake-up is spent; left to the next pass, it would wait a whole
+        // TIMER_SLICE (found by the cross-server fan-out bench: pushes from
+        // the broker's thread arrived up to 1 s late).
+        let conns: Vec<Arc<EventConn>> = lock(&timer.conns).clone();
         let now = Instant::now();
-        for c in &watched {
+        for c in &conns {
             let due = c.pushed.load(Ordering::Acquire)
                 || c.retry_write.load(Ordering::Acquire)
                 || lock(&c.next_wake).is_some_and(|at| at <= now);
