@@ -8,6 +8,7 @@ use wscore::error::WsError;
 use wscore::event::Conn;
 use wscore::handler::{HandshakeRequest, Rejection};
 use wscore::protocol::Message;
+use wscore::sender::Sender;
 use wscore::websocket::WebSocket;
 
 use super::super::ffi;
@@ -55,11 +56,47 @@ pub(super) enum Side<'c, 'a> {
     Blocking(&'c mut WebSocket<'a>),
 }
 
+/// What both sides offer, so the host functions need not tell them apart.
 impl Side<'_, '_> {
     pub(super) fn request(&self) -> *const HandshakeRequest {
         match self {
             Side::Event(conn) => conn.request(),
             Side::Blocking(ws) => ws.request(),
+        }
+    }
+
+    pub(super) fn sender(&self) -> Sender {
+        match self {
+            Side::Event(conn) => conn.sender(),
+            Side::Blocking(ws) => ws.sender(),
+        }
+    }
+
+    pub(super) fn send_text(&mut self, text: &str) -> Result<(), WsError> {
+        match self {
+            Side::Event(conn) => conn.send_text(text),
+            Side::Blocking(ws) => ws.send_text(text),
+        }
+    }
+
+    pub(super) fn send_binary(&mut self, data: &[u8]) -> Result<(), WsError> {
+        match self {
+            Side::Event(conn) => conn.send_binary(data),
+            Side::Blocking(ws) => ws.send_binary(data),
+        }
+    }
+
+    pub(super) fn send_ping(&mut self, payload: &[u8]) -> Result<(), WsError> {
+        match self {
+            Side::Event(conn) => conn.send_ping(payload),
+            Side::Blocking(ws) => ws.send_ping(payload),
+        }
+    }
+
+    pub(super) fn close(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
+        match self {
+            Side::Event(conn) => conn.close(code, reason),
+            Side::Blocking(ws) => ws.close(code, reason),
         }
     }
 }

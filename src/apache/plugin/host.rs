@@ -291,16 +291,12 @@ unsafe extern "C" fn send(
     let (Some(ctx), Some(data)) = (ctx, data) else {
         return ERR_INVALID;
     };
-    let result = match (kind, &mut ctx.side) {
-        (TEXT, side) => match std::str::from_utf8(data) {
-            Ok(text) => match side {
-                Side::Event(conn) => conn.send_text(text),
-                Side::Blocking(ws) => ws.send_text(text),
-            },
+    let result = match kind {
+        TEXT => match std::str::from_utf8(data) {
+            Ok(text) => ctx.side.send_text(text),
             Err(_) => return ERR_INVALID,
         },
-        (BINARY, Side::Event(conn)) => conn.send_binary(data),
-        (BINARY, Side::Blocking(ws)) => ws.send_binary(data),
+        BINARY => ctx.side.send_binary(data),
         _ => return ERR_INVALID,
     };
     result.map_or_else(|e| ctx.report(e), |()| OK)
@@ -312,10 +308,7 @@ unsafe extern "C" fn send_ping(conn: *mut ffi::rsws_conn, data: *const u8, len: 
     let (Some(ctx), Some(data)) = (ctx, data) else {
         return ERR_INVALID;
     };
-    let result = match &mut ctx.side {
-        Side::Event(conn) => conn.send_ping(data),
-        Side::Blocking(ws) => ws.send_ping(data),
-    };
+    let result = ctx.side.send_ping(data);
     result.map_or_else(|e| ctx.report(e), |()| OK)
 }
 
@@ -330,10 +323,7 @@ unsafe extern "C" fn close(
     let (Some(ctx), Some(reason)) = (ctx, reason) else {
         return ERR_INVALID;
     };
-    let result = match &mut ctx.side {
-        Side::Event(conn) => conn.close(code, reason),
-        Side::Blocking(ws) => ws.close(code, reason),
-    };
+    let result = ctx.side.close(code, reason);
     result.map_or_else(|e| ctx.report(e), |()| OK)
 }
 
@@ -400,11 +390,7 @@ unsafe extern "C" fn sender(conn: *mut ffi::rsws_conn) -> *mut ffi::rsws_sender 
     let Some(ctx) = (unsafe { conn_of(conn) }) else {
         return ptr::null_mut();
     };
-    let sender = match &ctx.side {
-        Side::Event(conn) => conn.sender(),
-        Side::Blocking(ws) => ws.sender(),
-    };
-    Box::into_raw(Box::new(sender)).cast()
+    Box::into_raw(Box::new(ctx.side.sender())).cast()
 }
 
 // ---- senders, from any thread ----
