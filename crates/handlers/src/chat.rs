@@ -21,6 +21,7 @@
 //! its connection is closed with 1008 `too slow` after what was already
 //! queued for it.
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 
 use wscore::channels::{Channels, Subscription};
 use wscore::error::WsError;
@@ -94,7 +95,9 @@ impl Membership {
     /// Enters the room of `resource` (its path) and announces it, unless
     /// the query says `quiet`.
     fn join(resource: &str, sender: Sender) -> Membership {
-        wscore::channels::receive_with(ROOM_PREFIX, receive_relayed);
+        // Before the first member: relayed messages need somewhere to go.
+        static RECEIVING: Once = Once::new();
+        RECEIVING.call_once(|| wscore::channels::receive_with(ROOM_PREFIX, receive_relayed));
         let room = format!("{ROOM_PREFIX}{}", path_of(resource));
         let quiet = has_query_flag(resource, QUIET);
         let id = next_id();
